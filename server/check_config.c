@@ -1,0 +1,12 @@
+/* Placeholder until the command is written. */
+#include <stdio.h>
+
+#include "server/commands.h"
+
+int
+check_config_main(int argc, char **argv)
+{
+    (void)argc;
+    fprintf(stderr, "klaxon: %s: not built yet\n", argv[0]);
+    return EXIT_TROUBLE;
+}
