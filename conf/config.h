@@ -21,6 +21,8 @@ void strv_free(strv v);
 struct source_conf {
     strv tokens;            /* accepted tokens; empty or NULL: disabled */
     bool random_token;      /* token = "random": made up for this run */
+    char *hmac_key;         /* when set, bodies must carry its signature */
+    char *hmac_header;      /* header holding the hex HMAC-SHA256 */
 };
 
 struct person {
@@ -65,7 +67,7 @@ struct pushover_conf {
     int retry;              /* emergency: seconds between repeats (>= 30) */
     int expire;             /* emergency: seconds until it stops (<= 10800) */
     char *callback_url;     /* emergency acknowledgements come back here */
-    int max_attempts;       /* give up after this many tries */
+    int give_up_after;      /* seconds after which a push is abandoned */
     int timeout;            /* seconds for one request */
 };
 
@@ -141,6 +143,8 @@ struct config_errors {
     size_t count;
 };
 
+void config_errors_add(struct config_errors *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void config_errors_free(struct config_errors *e);
 
 /* Fill cfg with the built-in defaults (loopback, ./klaxon.db). */
