@@ -39,4 +39,14 @@ enum handler_status hashgate_parse(const json_t *payload, struct alert *out,
 enum handler_status generic_parse(const json_t *payload, struct alert *out,
                                   char *reason, size_t reason_len);
 
+/*
+ * For the handlers: write the printf-formatted reason into reason and
+ * return status. Running out of memory is reported as HANDLER_INVALID
+ * with the reason "out of memory".
+ */
+enum handler_status handler_result(enum handler_status status, char *reason,
+                                   size_t reason_len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+enum handler_status handler_nomem(char *reason, size_t reason_len);
+
 #endif
