@@ -58,4 +58,7 @@ int mock_http_wait(struct mock_http *m, size_t count, int timeout_ms);
    frees), or NULL when absent. */
 char *mock_form_field(const char *body, const char *name);
 
+/* The value of header name (any case) of r (caller frees), or NULL. */
+char *mock_request_header(const struct mock_request *r, const char *name);
+
 #endif
