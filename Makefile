@@ -10,7 +10,8 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS      = libmicrohttpd libcurl jansson openssl libconfig sqlite3
+PKGS      = libmicrohttpd libcurl jansson openssl libconfig sqlite3 \
+            hidapi-hidraw libgpiod
 OPTFLAGS ?= -O2
 CFLAGS   += -std=c11 -D_GNU_SOURCE -g $(OPTFLAGS) \
             -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -39,7 +40,7 @@ TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 # fuzzers need on top.
 DEB_BUILD = gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev \
             libjansson-dev libssl-dev libconfig-dev libsqlite3-dev \
-            libcmocka-dev curl
+            libcmocka-dev libhidapi-dev libgpiod-dev curl
 DEB_BENCH = wrk webhook prometheus-alertmanager aide
 DEB_FUZZ  = clang libclang-rt-14-dev
 
