@@ -4,15 +4,11 @@
  */
 #include "notifiers/pushover.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "notifiers/utf8.h"
 
@@ -33,7 +29,7 @@
 
 /* Bound on numbers read from headers, so that milliseconds never
    overflow: far beyond any real wait (about 35,000 years). */
-#define SECONDS_MAX              (INT64_C(1) << 40)
+#define PUSHOVER_SECONDS_MAX     (INT64_C(1) << 40)
 
 /* A copy of text cut to max characters, or NULL for absent or empty
    text. */
@@ -218,15 +214,13 @@ pushover_encode(const struct pushover_message *m, const char *token)
 static bool
 receipt_ok(const char *receipt)
 {
-    size_t i;
+    static const char alnum[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    size_t len;
 
-    if (!receipt || !*receipt || strlen(receipt) > 63)
+    if (!receipt || !(len = strlen(receipt)) || len > 63)
         return false;
-    for (i = 0; receipt[i]; i++) {
-        if (!isalnum((unsigned char)receipt[i]))
-            return false;
-    }
-    return true;
+    return strspn(receipt, alnum) == len;
 }
 
 char *
@@ -409,18 +403,18 @@ parse_number(const char *s, int64_t max)
 static int64_t
 server_retry_ms(const struct pushover_answer *ans, int64_t now_ms)
 {
-    int64_t at = 0, secs;
+    int64_t at = 0, secs, reset;
     time_t t;
 
-    if ((secs = parse_number(ans->retry_after, SECONDS_MAX)) >= 0)
+    secs = parse_number(ans->retry_after, PUSHOVER_SECONDS_MAX);
+    if (secs >= 0)
         at = now_ms + secs * 1000;
     else if (ans->retry_after[0] &&
              (t = curl_getdate(ans->retry_after, NULL)) > 0)
         at = (int64_t)t * 1000;
-    if (ans->status == 429 &&
-        (secs = parse_number(ans->limit_reset, SECONDS_MAX)) >= 0 &&
-        secs * 1000 > at)
-        at = secs * 1000;
+    reset = parse_number(ans->limit_reset, PUSHOVER_SECONDS_MAX);
+    if (ans->status == 429 && reset >= 0 && reset * 1000 > at)
+        at = reset * 1000;
     return at > now_ms ? at : 0;
 }
 
