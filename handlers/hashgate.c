@@ -27,6 +27,11 @@ static const char *const hashgate_changes[HASHGATE_NCHANGES] = {
     "added", "modified", "deleted", "attributes",
 };
 
+/* How the message says each happened. */
+static const char *const hashgate_verbs[HASHGATE_NCHANGES] = {
+    "added", "modified", "deleted", "attributes changed",
+};
+
 /* Hex digits of the findings digest that go into the key. */
 #define HASHGATE_KEY_HEX 32
 
@@ -200,7 +205,7 @@ hashgate_list(FILE *f, const json_t *changes, const char *root, int type,
         if (hashgate_change_type(field_string(c, "change")) != type ||
             (hashgate_malicious(c) > 0) != flagged)
             continue;
-        fprintf(f, "%s %s", hashgate_changes[type],
+        fprintf(f, "%s %s", hashgate_verbs[type],
                 hashgate_relative(field_string(c, "path"), root));
         if ((bad = hashgate_malicious(c)) > 0)
             fprintf(f, " (VirusTotal: %lld malicious)", bad);

@@ -321,9 +321,9 @@ workflow_message(const json_t *doc, struct alert *a)
     if (field_text_open(&tb) < 0)
         return -1;
     if (priority || state)
-        fprintf(tb.f, "%s%s%s%s\n", priority ? "Priority " : "",
+        fprintf(tb.f, "%s%s%s%s%s\n", priority ? "Priority " : "",
                 priority ? priority : "", priority && state ? ", " : "",
-                state ? state : "");
+                state ? "state " : "", state ? state : "");
     for (i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         if ((joined = workflow_join(field_array(doc, lists[i][0]))))
             fprintf(tb.f, "%s: %s\n", lists[i][1], joined);

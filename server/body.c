@@ -17,8 +17,10 @@
 #include <string.h>
 #include <strings.h>
 
-/* Bytes of untrusted text a reason may quote. */
+/* Bytes of untrusted text a reason may quote: a name, or a parser's
+   message (which ends in the offending token). */
 #define BODY_EXCERPT 40
+#define BODY_EXCERPT_ERROR 60
 
 /* More fields than any sender uses; beyond this the body is an attack. */
 #define BODY_MAX_FIELDS 1000
@@ -46,15 +48,14 @@ body_fail(const struct body_error *e, int status, const char *fmt, ...)
     va_end(ap);
 }
 
-/* A printable ASCII excerpt of n untrusted bytes: anything else becomes
-   '?', and more than BODY_EXCERPT bytes end in "...". */
+/* A printable ASCII excerpt of n untrusted bytes into buf: anything
+   else becomes '?', and more than len - 4 bytes are cut and end in
+   "...". */
 static const char *
 body_excerpt(char *buf, size_t len, const char *s, size_t n)
 {
-    size_t i, keep = n > BODY_EXCERPT ? BODY_EXCERPT : n;
+    size_t i, keep = n > len - 4 ? len - 4 : n;
 
-    if (len < BODY_EXCERPT + 4)
-        return "";
     for (i = 0; i < keep; i++)
         buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
     strcpy(buf + i, keep < n ? "..." : "");
@@ -66,7 +67,7 @@ static void
 body_json_error(const struct body_error *e, const char *prefix,
                 const json_error_t *err)
 {
-    char text[BODY_EXCERPT + 4];
+    char text[BODY_EXCERPT_ERROR + 4];
 
     if (json_error_code(err) == json_error_invalid_utf8) {
         body_fail(e, 400, "body is not valid UTF-8");

@@ -1,0 +1,410 @@
+/*
+ * The scanner's report: findings become one alert per host whose key
+ * stays the same while the findings do, flagged files lead the message,
+ * and malformed reports are refused with a reason naming the element.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "handlers/handler.h"
+#include "server/body.h"
+#include "tests/support/testutil.h"
+
+#define REPORT "hashgate/changes.json"
+#define KEY "web-03:5ee9795c38cd1919df2aaecae1169949"
+
+struct result {
+    enum handler_status rc;
+    struct alert a;
+    char reason[256];
+};
+
+static void
+run(const json_t *doc, struct result *r)
+{
+    alert_init(&r->a, SOURCE_HASHGATE);
+    r->reason[0] = '\0';
+    r->rc = handler_parse(SOURCE_HASHGATE, doc, &r->a, r->reason,
+                          sizeof r->reason);
+}
+
+static void
+run_fixture(const char *name, struct result *r)
+{
+    json_t *doc = test_fixture_json(name);
+
+    run(doc, r);
+    json_decref(doc);
+}
+
+/* The report with member of changes[index] (index < 0: of the report)
+   replaced by value (NULL: removed). */
+static void
+run_changed(int index, const char *member, json_t *value, struct result *r)
+{
+    json_t *doc = test_fixture_json(REPORT);
+    json_t *obj = index < 0 ? doc :
+                  json_array_get(json_object_get(doc, "changes"), index);
+
+    if (value)
+        json_object_set_new(obj, member, value);
+    else
+        json_object_del(obj, member);
+    run(doc, r);
+    json_decref(doc);
+}
+
+static void
+assert_result(struct result *r, enum handler_status rc, const char *reason)
+{
+    assert_int_equal(r->rc, rc);
+    assert_string_equal(r->reason, reason);
+    alert_free(&r->a);
+}
+
+static void
+assert_tags(const struct alert *a, const char *expected)
+{
+    char *tags = json_dumps(a->tags, JSON_COMPACT);
+
+    assert_string_equal(tags, expected);
+    free(tags);
+}
+
+static void
+test_flagged_report_is_critical_and_malicious(void **state)
+{
+    struct result r;
+
+    (void)state;
+    run_fixture(REPORT, &r);
+    assert_int_equal(r.rc, HANDLER_OK);
+    assert_string_equal(r.a.key, KEY ":malicious");
+    assert_int_equal(r.a.state, ALERT_FIRING);
+    assert_int_equal(r.a.severity, SEVERITY_CRITICAL);
+    assert_true(r.a.malicious);
+    assert_string_equal(r.a.title, "web-03: 4 files changed under "
+                        "/var/www/shop, 1 flagged by VirusTotal");
+    assert_tags(&r.a, "[\"host:web-03\",\"malicious\"]");
+    assert_int_equal(r.a.time, 1764842407);
+    assert_null(r.a.url);
+    alert_free(&r.a);
+}
+
+static void
+test_message_lists_flagged_files_first_then_by_type(void **state)
+{
+    struct result r;
+
+    (void)state;
+    run_fixture(REPORT, &r);
+    assert_string_equal(r.a.message,
+                        "added wp-content/uploads/2025/12/cache.php "
+                        "(VirusTotal: 41 malicious)\n"
+                        "modified wp-includes/version.php\n"
+                        "deleted readme.html\n"
+                        "attributes changed wp-config.php "
+                        "(mode 0640 -> 0666)");
+    alert_free(&r.a);
+}
+
+static void
+test_clean_report_is_high_and_keeps_outside_paths_whole(void **state)
+{
+    struct result r;
+
+    (void)state;
+    run_fixture("hashgate/clean.json", &r);
+    assert_int_equal(r.rc, HANDLER_OK);
+    assert_string_equal(r.a.key, "web-07:7a1a0f9edf3cbfc5832b9a66b3a4d941");
+    assert_int_equal(r.a.severity, SEVERITY_HIGH);
+    assert_false(r.a.malicious);
+    assert_string_equal(r.a.title,
+                        "web-07: 2 files changed under /var/www/blog/");
+    assert_string_equal(r.a.message, "added /etc/cron.d/blog-backup\n"
+                        "modified wp-content/themes/blog/style.css");
+    assert_tags(&r.a, "[\"host:web-07\"]");
+
+    /* scan_finished carries a +01:00 offset. */
+    assert_int_equal(r.a.time, 1764842402);
+    alert_free(&r.a);
+}
+
+static void
+test_same_findings_in_another_order_have_the_same_key(void **state)
+{
+    json_t *doc = test_fixture_json(REPORT);
+    json_t *changes = json_object_get(doc, "changes");
+    struct result r;
+
+    (void)state;
+    json_array_append(changes, json_array_get(changes, 0));
+    json_array_remove(changes, 0);
+    json_array_append(changes, json_array_get(changes, 1));
+    json_array_remove(changes, 1);
+    run(doc, &r);
+    json_decref(doc);
+    assert_string_equal(r.a.key, KEY ":malicious");
+    alert_free(&r.a);
+}
+
+static void
+test_a_later_malicious_verdict_changes_only_the_suffix(void **state)
+{
+    struct result r;
+
+    (void)state;
+    run_changed(0, "virustotal", NULL, &r);
+    assert_int_equal(r.rc, HANDLER_OK);
+    assert_string_equal(r.a.key, KEY);
+    assert_false(r.a.malicious);
+    assert_int_equal(r.a.severity, SEVERITY_HIGH);
+    assert_string_equal(r.a.title, "web-03: 4 files changed under "
+                        "/var/www/shop");
+    assert_tags(&r.a, "[\"host:web-03\"]");
+    alert_free(&r.a);
+}
+
+static void
+test_a_different_new_hash_is_a_different_key(void **state)
+{
+    struct result r;
+
+    (void)state;
+    run_changed(1, "sha256", json_string("00"), &r);
+    assert_int_equal(r.rc, HANDLER_OK);
+    assert_string_not_equal(r.a.key, KEY ":malicious");
+    assert_true(strncmp(r.a.key, "web-03:", 7) == 0);
+    assert_int_equal(strlen(r.a.key), strlen(KEY ":malicious"));
+    alert_free(&r.a);
+}
+
+static void
+test_malicious_count_may_be_a_string(void **state)
+{
+    static const char flagged[] =
+        "added wp-content/uploads/2025/12/cache.php "
+        "(VirusTotal: 41 malicious)\n"
+        "modified wp-includes/version.php (VirusTotal: 3 malicious)\n";
+    struct result r;
+
+    (void)state;
+    run_changed(1, "virustotal", json_pack("{s:s}", "malicious", "3"), &r);
+    assert_int_equal(r.rc, HANDLER_OK);
+    assert_string_equal(r.a.title, "web-03: 4 files changed under "
+                        "/var/www/shop, 2 flagged by VirusTotal");
+    assert_true(strncmp(r.a.message, flagged, strlen(flagged)) == 0);
+    alert_free(&r.a);
+}
+
+static void
+test_unusable_virustotal_counts_flag_nothing(void **state)
+{
+    json_t *bad[] = {
+        json_pack("{s:i}", "malicious", -2),
+        json_pack("{s:f}", "malicious", 1e300),
+        json_pack("{s:s}", "malicious", "many"),
+        json_pack("{s:[[{}]]}", "malicious"),
+        json_string("41"),
+    };
+    struct result r;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        run_changed(0, "virustotal", bad[i], &r);
+        assert_int_equal(r.rc, HANDLER_OK);
+        assert_false(r.a.malicious);
+        assert_string_equal(r.a.key, KEY);
+        alert_free(&r.a);
+    }
+}
+
+static void
+test_one_change_reads_in_the_singular(void **state)
+{
+    json_t *doc = test_fixture_json(REPORT);
+    struct result r;
+
+    (void)state;
+    json_array_remove(json_object_get(doc, "changes"), 0);
+    json_array_remove(json_object_get(doc, "changes"), 0);
+    json_array_remove(json_object_get(doc, "changes"), 0);
+    json_object_del(doc, "root");
+    run(doc, &r);
+    json_decref(doc);
+    assert_string_equal(r.a.title, "web-03: 1 file changed");
+    assert_string_equal(r.a.message, "deleted /var/www/shop/readme.html");
+    alert_free(&r.a);
+}
+
+static void
+test_no_changes_is_ignored(void **state)
+{
+    struct result r;
+
+    (void)state;
+    run_changed(-1, "changes", json_array(), &r);
+    assert_result(&r, HANDLER_IGNORE, "no changes");
+}
+
+static void
+test_missing_or_mistyped_host_is_named(void **state)
+{
+    struct result r;
+
+    (void)state;
+    run_changed(-1, "host", NULL, &r);
+    assert_result(&r, HANDLER_INVALID, "missing field host");
+    run_changed(-1, "host", json_integer(3), &r);
+    assert_result(&r, HANDLER_INVALID, "host must be a non-empty string");
+    run_changed(-1, "host", json_string(""), &r);
+    assert_result(&r, HANDLER_INVALID, "host must be a non-empty string");
+}
+
+static void
+test_missing_or_mistyped_changes_is_named(void **state)
+{
+    struct result r;
+
+    (void)state;
+    run_changed(-1, "changes", NULL, &r);
+    assert_result(&r, HANDLER_INVALID, "missing field changes");
+    run_changed(-1, "changes", json_object(), &r);
+    assert_result(&r, HANDLER_INVALID, "changes must be an array");
+    run_changed(-1, "changes", json_string("[]"), &r);
+    assert_result(&r, HANDLER_INVALID, "changes must be an array");
+}
+
+static void
+test_change_that_is_not_an_object_is_named(void **state)
+{
+    json_t *doc = test_fixture_json(REPORT);
+    struct result r;
+
+    (void)state;
+    json_array_set_new(json_object_get(doc, "changes"), 1,
+                       json_pack("[[[s]]]", "added"));
+    run(doc, &r);
+    json_decref(doc);
+    assert_result(&r, HANDLER_INVALID, "changes[1] must be an object");
+}
+
+static void
+test_change_without_path_is_named(void **state)
+{
+    struct result r;
+
+    (void)state;
+    run_changed(3, "path", NULL, &r);
+    assert_result(&r, HANDLER_INVALID, "missing field changes[3].path");
+    run_changed(3, "path", json_integer(7), &r);
+    assert_result(&r, HANDLER_INVALID,
+                  "changes[3].path must be a non-empty string");
+}
+
+static void
+test_unknown_kind_of_change_is_named(void **state)
+{
+    struct result r;
+
+    (void)state;
+    run_changed(2, "change", json_string("renamed"), &r);
+    assert_result(&r, HANDLER_INVALID, "changes[2].change must be one of "
+                  "added, modified, deleted, attributes");
+    run_changed(2, "change", json_string("ADDED"), &r);
+    assert_result(&r, HANDLER_INVALID, "changes[2].change must be one of "
+                  "added, modified, deleted, attributes");
+    run_changed(2, "change", NULL, &r);
+    assert_result(&r, HANDLER_INVALID, "missing field changes[2].change");
+}
+
+static void
+test_unusable_scan_time_leaves_time_zero(void **state)
+{
+    struct result r;
+
+    (void)state;
+    run_changed(-1, "scan_finished", json_string("2025-12-04"), &r);
+    assert_int_equal(r.rc, HANDLER_OK);
+    assert_int_equal(r.a.time, 0);
+    alert_free(&r.a);
+}
+
+static void
+test_thousands_of_changes_are_all_listed(void **state)
+{
+    json_t *doc = json_pack("{s:s,s:s,s:[]}", "host", "web-09", "root",
+                            "/srv", "changes");
+    json_t *changes = json_object_get(doc, "changes");
+    char path[64];
+    struct result r;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 20000; i++) {
+        snprintf(path, sizeof path, "/srv/cache/%05d.php", i);
+        json_array_append_new(changes, json_pack("{s:s,s:s}", "path", path,
+                                                 "change", "added"));
+    }
+    run(doc, &r);
+    json_decref(doc);
+    assert_int_equal(r.rc, HANDLER_OK);
+    assert_string_equal(r.a.title, "web-09: 20000 files changed under /srv");
+    assert_int_equal(strlen(r.a.message),
+                     20000 * strlen("added cache/00000.php\n") - 1);
+    alert_free(&r.a);
+}
+
+static void
+test_truncated_report_is_refused_before_the_handler(void **state)
+{
+    char *text = test_read_file(test_fixture_path(REPORT), NULL);
+    char reason[256];
+    int status = 0;
+
+    (void)state;
+    assert_null(body_decode("application/json", text, 300, &status, reason,
+                            sizeof reason));
+    free(text);
+    assert_int_equal(status, 400);
+    assert_string_equal(reason, "invalid JSON at line 11 column 26: "
+                        "premature end of input near '\"2c8f4a0e9'");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flagged_report_is_critical_and_malicious),
+        cmocka_unit_test(test_message_lists_flagged_files_first_then_by_type),
+        cmocka_unit_test(
+            test_clean_report_is_high_and_keeps_outside_paths_whole),
+        cmocka_unit_test(
+            test_same_findings_in_another_order_have_the_same_key),
+        cmocka_unit_test(
+            test_a_later_malicious_verdict_changes_only_the_suffix),
+        cmocka_unit_test(test_a_different_new_hash_is_a_different_key),
+        cmocka_unit_test(test_malicious_count_may_be_a_string),
+        cmocka_unit_test(test_unusable_virustotal_counts_flag_nothing),
+        cmocka_unit_test(test_one_change_reads_in_the_singular),
+        cmocka_unit_test(test_no_changes_is_ignored),
+        cmocka_unit_test(test_missing_or_mistyped_host_is_named),
+        cmocka_unit_test(test_missing_or_mistyped_changes_is_named),
+        cmocka_unit_test(test_change_that_is_not_an_object_is_named),
+        cmocka_unit_test(test_change_without_path_is_named),
+        cmocka_unit_test(test_unknown_kind_of_change_is_named),
+        cmocka_unit_test(test_unusable_scan_time_leaves_time_zero),
+        cmocka_unit_test(test_thousands_of_changes_are_all_listed),
+        cmocka_unit_test(test_truncated_report_is_refused_before_the_handler),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
