@@ -113,26 +113,29 @@ body_trim(const char **p, const char **end)
 static int
 body_charset(const char *params, const struct body_error *e)
 {
-    const char *p = params, *end, *eq, *name_end, *value;
+    const char *p = params, *next, *eq, *name, *name_end, *value, *value_end;
     char quoted[BODY_EXCERPT + 4];
+    size_t n;
 
-    while (*p) {
-        end = p + strcspn(p, ";");
-        eq = memchr(p, '=', end - p);
-        name_end = eq ? eq : end;
-        value = eq ? eq + 1 : end;
-        body_trim(&p, &name_end);
-        if (eq && name_end - p == 7 && strncasecmp(p, "charset", 7) == 0) {
-            body_trim(&value, &end);
-            if (!((end - value == 5 && !strncasecmp(value, "utf-8", 5)) ||
-                  (end - value == 8 && !strncasecmp(value, "us-ascii", 8)))) {
-                body_fail(e, 415, "unsupported charset %s",
-                          body_excerpt(quoted, sizeof quoted, value,
-                                       end - value));
-                return -1;
-            }
-        }
-        p = *end ? end + 1 : end;
+    for (; *p; p = *next ? next + 1 : next) {
+        next = p + strcspn(p, ";");
+        if (!(eq = memchr(p, '=', next - p)))
+            continue;
+        name = p;
+        name_end = eq;
+        body_trim(&name, &name_end);
+        if (name_end - name != 7 || strncasecmp(name, "charset", 7) != 0)
+            continue;
+        value = eq + 1;
+        value_end = next;
+        body_trim(&value, &value_end);
+        n = value_end - value;
+        if ((n == 5 && strncasecmp(value, "utf-8", 5) == 0) ||
+            (n == 8 && strncasecmp(value, "us-ascii", 8) == 0))
+            continue;
+        body_fail(e, 415, "unsupported charset %s",
+                  body_excerpt(quoted, sizeof quoted, value, n));
+        return -1;
     }
     return 0;
 }
@@ -144,10 +147,12 @@ body_kind_of(const char *content_type, const char *body, size_t len,
 {
     const char *p, *end;
     char quoted[BODY_EXCERPT + 4];
+    int kind;
     size_t n;
 
     if (!content_type || body_is_blank(content_type, strlen(content_type))) {
-        if (*body_skip_space(body, body + len) == '{')
+        p = body_skip_space(body, body + len);
+        if (p < body + len && *p == '{')
             return BODY_JSON;
         body_fail(e, 415, "missing content type");
         return -1;
@@ -156,18 +161,21 @@ body_kind_of(const char *content_type, const char *body, size_t len,
     end = p + strcspn(p, ";");
     body_trim(&p, &end);
     n = end - p;
-    if (body_charset(content_type + strcspn(content_type, ";"), e) < 0)
-        return -1;
     if ((n == 16 && strncasecmp(p, "application/json", n) == 0) ||
         (n > 17 && strncasecmp(p, "application/", 12) == 0 &&
          strncasecmp(end - 5, "+json", 5) == 0))
-        return BODY_JSON;
-    if (n == 33 && strncasecmp(p, "application/x-www-form-urlencoded",
-                               n) == 0)
-        return BODY_FORM;
-    body_fail(e, 415, "unsupported content type %s",
-              body_excerpt(quoted, sizeof quoted, p, n));
-    return -1;
+        kind = BODY_JSON;
+    else if (n == 33 && strncasecmp(p, "application/x-www-form-urlencoded",
+                                    n) == 0)
+        kind = BODY_FORM;
+    else {
+        body_fail(e, 415, "unsupported content type %s",
+                  body_excerpt(quoted, sizeof quoted, p, n));
+        return -1;
+    }
+    if (body_charset(content_type + strcspn(content_type, ";"), e) < 0)
+        return -1;
+    return kind;
 }
 
 static json_t *

@@ -100,6 +100,8 @@ test_content_type_is_case_insensitive_with_parameters(void **state)
     assert_decodes_to("Application/JSON ; Charset=\"UTF-8\"", "{}", "{}");
     assert_decodes_to("application/json;charset=us-ascii", "{}", "{}");
     assert_decodes_to("application/json; version=2", "{}", "{}");
+    assert_decodes_to("application/json; a=\"b\" ; charset=utf-8;", "{}",
+                      "{}");
 }
 
 static void
@@ -132,7 +134,8 @@ static void
 test_other_content_types_are_unsupported_by_name(void **state)
 {
     (void)state;
-    REFUSED("text/plain", "{}", 415, "unsupported content type text/plain");
+    REFUSED("text/plain; charset=latin1", "{}", 415,
+            "unsupported content type text/plain");
     REFUSED("multipart/form-data; boundary=xyz", "--xyz", 415,
             "unsupported content type multipart/form-data");
     REFUSED("application/jsonp", "{}", 415,
