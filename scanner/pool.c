@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define HASH_BLOCK (1024 * 1024)
+#define HASH_BLOCK (128 * 1024)
 
 struct pool {
     pthread_mutex_t mu;
