@@ -13,10 +13,12 @@ CC       ?= cc
 PKGS      = libmicrohttpd libcurl jansson openssl libconfig sqlite3 \
             hidapi-hidraw libgpiod
 OPTFLAGS ?= -O2
-CFLAGS   += -std=c11 -D_GNU_SOURCE -g $(OPTFLAGS) \
+SANITIZE ?=
+CFLAGS   += -std=c11 -D_GNU_SOURCE -g $(OPTFLAGS) $(SANITIZE) \
             -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wno-missing-field-initializers \
             -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += $(SANITIZE)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 TEST_LIBS = -lcmocka
 
@@ -107,8 +109,7 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=all
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPTFLAGS=-O1 \
-	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" \
-	    test-unit test-integration
+	    SANITIZE="$(ASAN_FLAGS)" test-unit test-integration
 
 bench: deps-bench all
 	bench/relay.sh

@@ -24,13 +24,14 @@
 #include "server/log.h"
 #include "server/pipeline.h"
 
-enum op_type { OP_EVENT, OP_RESULT, OP_PRUNE };
+enum op_type { OP_EVENT, OP_RESULT, OP_ACK, OP_PRUNE };
 
 struct op {
     enum op_type type;
     union {
         struct journal_event *ev;
         struct delivery_result *res;
+        struct journal_ack *ack;
         int days;
     } u;
     struct op *next;
@@ -51,7 +52,22 @@ struct journal {
     void (*on_scheduled)(void *);
     void *on_scheduled_arg;
     atomic_bool writable;
+
+    /* The transaction statements, prepared once: the writer runs them
+       for every operation. */
+    sqlite3_stmt *begin, *commit, *savepoint, *release, *rollback_to;
+
+    /* Checkpoints copy the log into the database on their own thread
+       and connection, so a commit never waits for one. */
+    sqlite3 *checkpoint_db;
+    pthread_t checkpointer;
+    bool checkpointer_started;
+    pthread_cond_t checkpoint_wake;
+    bool checkpoint_wanted;
 };
+
+/* Log size (pages) that triggers a checkpoint. */
+#define CHECKPOINT_PAGES 2000
 
 /* Errors that mean the disk, not the operation, is at fault. */
 static bool
@@ -73,10 +89,93 @@ is_disk_error(int rc)
     }
 }
 
+/* Runs on the writer after each commit, with the log's size. */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct journal *j = arg;
+
+    (void)db;
+    (void)name;
+    if (pages >= CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&j->lock);
+        j->checkpoint_wanted = true;
+        pthread_cond_signal(&j->checkpoint_wake);
+        pthread_mutex_unlock(&j->lock);
+    }
+    return SQLITE_OK;
+}
+
+static void *
+checkpointer_main(void *arg)
+{
+    struct journal *j = arg;
+    int rc;
+
+    pthread_mutex_lock(&j->lock);
+    for (;;) {
+        while (!j->checkpoint_wanted && !j->stopping)
+            pthread_cond_wait(&j->checkpoint_wake, &j->lock);
+        if (j->stopping)
+            break;
+        j->checkpoint_wanted = false;
+        pthread_mutex_unlock(&j->lock);
+        rc = sqlite3_wal_checkpoint_v2(j->checkpoint_db, NULL,
+                                       SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                       NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("journal", "%s: checkpoint failed: %s", j->path,
+                     sqlite3_errmsg(j->checkpoint_db));
+        pthread_mutex_lock(&j->lock);
+    }
+    pthread_mutex_unlock(&j->lock);
+    return NULL;
+}
+
 static int
 exec(sqlite3 *db, const char *sql)
 {
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* Run a prepared statement that returns no rows. */
+static int
+run(sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static int
+prepare_transaction_statements(struct journal *j)
+{
+    static const char *const sql[] = {
+        "BEGIN IMMEDIATE", "COMMIT", "SAVEPOINT op", "RELEASE op",
+        "ROLLBACK TO op",
+    };
+    sqlite3_stmt **st[] = {
+        &j->begin, &j->commit, &j->savepoint, &j->release, &j->rollback_to,
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof sql / sizeof *sql; i++) {
+        if (sqlite3_prepare_v3(j->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               st[i], NULL) != SQLITE_OK)
+            return -1;
+    }
+    return 0;
+}
+
+static void
+finalize_transaction_statements(struct journal *j)
+{
+    sqlite3_finalize(j->begin);
+    sqlite3_finalize(j->commit);
+    sqlite3_finalize(j->savepoint);
+    sqlite3_finalize(j->release);
+    sqlite3_finalize(j->rollback_to);
 }
 
 static void
@@ -132,6 +231,20 @@ journal_record(struct journal *j, struct delivery_result *res)
 }
 
 void
+journal_acknowledge(struct journal *j, struct journal_ack *ack)
+{
+    struct op *op = new_op(OP_ACK);
+
+    if (!op) {
+        ack->stored = false;
+        ack->done(ack);
+        return;
+    }
+    op->u.ack = ack;
+    enqueue(j, op);
+}
+
+void
 journal_prune(struct journal *j, int days)
 {
     struct op *op = new_op(OP_PRUNE);
@@ -156,6 +269,8 @@ apply(struct journal *j, struct op *op, int *scheduled)
         return rc;
     case OP_RESULT:
         return pipeline_apply_result(j->pipeline, op->u.res, scheduled);
+    case OP_ACK:
+        return pipeline_apply_ack(j->pipeline, op->u.ack, scheduled);
     case OP_PRUNE:
         return pipeline_prune(j->pipeline, op->u.days);
     }
@@ -179,15 +294,14 @@ apply_batch(struct journal *j, struct op *batch, int *scheduled)
     struct op *op;
     int rc;
 
-    if ((rc = exec(j->db, "BEGIN IMMEDIATE")) != SQLITE_OK)
+    if ((rc = run(j->begin)) != SQLITE_OK)
         return rc;
     for (op = batch; op; op = op->next) {
-        if ((rc = exec(j->db, "SAVEPOINT op")) != SQLITE_OK)
+        if ((rc = run(j->savepoint)) != SQLITE_OK)
             break;
         rc = apply(j, op, scheduled);
         if (rc == SQLITE_OK) {
-            rc = exec(j->db, "RELEASE op");
-            if (rc != SQLITE_OK)
+            if ((rc = run(j->release)) != SQLITE_OK)
                 break;
             continue;
         }
@@ -196,12 +310,12 @@ apply_batch(struct journal *j, struct op *batch, int *scheduled)
         log_error("journal", "operation failed: %s", sqlite3_errmsg(j->db));
         if (op->type == OP_EVENT)
             fail_event(op->u.ev, j->db);
-        exec(j->db, "ROLLBACK TO op");
-        exec(j->db, "RELEASE op");
+        run(j->rollback_to);
+        run(j->release);
         rc = SQLITE_OK;
     }
     if (rc == SQLITE_OK)
-        rc = exec(j->db, "COMMIT");
+        rc = run(j->commit);
     if (rc != SQLITE_OK) {
         log_error("journal", "%s: transaction of the batch failed: %s",
                   j->path, sqlite3_errmsg(j->db));
@@ -229,10 +343,12 @@ finish_batch(struct journal *j, struct op *batch, int rc)
                 snprintf(op->u.ev->reason, sizeof op->u.ev->reason,
                          "journal is not writable");
             }
-            pipeline_log_event(op->u.ev);
             op->u.ev->done(op->u.ev);
         } else if (op->type == OP_RESULT && op->u.res->done) {
             op->u.res->done(op->u.res);
+        } else if (op->type == OP_ACK) {
+            op->u.ack->stored = rc == SQLITE_OK;
+            op->u.ack->done(op->u.ack);
         }
         free(op);
     }
@@ -333,45 +449,108 @@ writer_main(void *arg)
     return NULL;
 }
 
+static void
+journal_stop_checkpointer(struct journal *j)
+{
+    pthread_mutex_lock(&j->lock);
+    j->stopping = true;
+    pthread_cond_signal(&j->checkpoint_wake);
+    pthread_mutex_unlock(&j->lock);
+    pthread_join(j->checkpointer, NULL);
+    sqlite3_close(j->checkpoint_db);
+}
+
+/* Open the writer's connection, the schema and its statements. */
+static int
+open_database(struct journal *j, char *err, size_t errlen)
+{
+    mode_t old_mask = umask(077);   /* payloads and recipients: owner */
+    int rc;
+
+    rc = sqlite3_open_v2(j->path, &j->db, SQLITE_OPEN_READWRITE |
+                         SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    umask(old_mask);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s", j->db ? sqlite3_errmsg(j->db) :
+                 "out of memory");
+        return -1;
+    }
+    if (journal_schema_apply(j->db, err, errlen) < 0 ||
+        !(j->pipeline = pipeline_new(j->db, err, errlen)))
+        return -1;
+    if (prepare_transaction_statements(j) < 0) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(j->db));
+        return -1;
+    }
+    chmod(j->path, 0600);
+    return 0;
+}
+
+static int
+start_checkpointer(struct journal *j, char *err, size_t errlen)
+{
+    if (sqlite3_open_v2(j->path, &j->checkpoint_db, SQLITE_OPEN_READWRITE |
+                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "checkpoint connection: %s",
+                 sqlite3_errmsg(j->checkpoint_db));
+        return -1;
+    }
+    sqlite3_busy_timeout(j->checkpoint_db, 1000);
+    /* A connection learns the database is in WAL mode on first read. */
+    exec(j->checkpoint_db, "SELECT count(*) FROM meta");
+    if (pthread_create(&j->checkpointer, NULL, checkpointer_main, j) != 0) {
+        snprintf(err, errlen, "cannot start the checkpoint thread");
+        return -1;
+    }
+    j->checkpointer_started = true;
+    sqlite3_wal_hook(j->db, wal_hook, j);
+    return 0;
+}
+
+/* Release what journal_open set up, whatever it got to. */
+static void
+journal_free(struct journal *j)
+{
+    if (j->checkpointer_started)
+        journal_stop_checkpointer(j);
+    else
+        sqlite3_close(j->checkpoint_db);
+    finalize_transaction_statements(j);
+    pipeline_free(j->pipeline);
+    sqlite3_close(j->db);
+    pthread_mutex_destroy(&j->lock);
+    pthread_cond_destroy(&j->wake);
+    pthread_cond_destroy(&j->checkpoint_wake);
+    free(j->path);
+    free(j);
+}
+
 struct journal *
 journal_open(const char *path, char *err, size_t errlen)
 {
     struct journal *j = calloc(1, sizeof *j);
-    mode_t old_mask;
-    int rc;
 
     if (!j || !(j->path = strdup(path))) {
         snprintf(err, errlen, "out of memory");
         free(j);
         return NULL;
     }
-    /* The journal holds payloads and recipients: owner only. */
-    old_mask = umask(077);
-    rc = sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE |
-                         SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    umask(old_mask);
-    if (rc != SQLITE_OK || journal_schema_apply(j->db, err, errlen) < 0 ||
-        !(j->pipeline = pipeline_new(j->db, err, errlen))) {
-        if (rc != SQLITE_OK)
-            snprintf(err, errlen, "%s", sqlite3_errmsg(j->db));
-        sqlite3_close(j->db);
-        free(j->path);
-        free(j);
-        return NULL;
-    }
-    chmod(path, 0600);
-    atomic_store(&j->writable, true);
     pthread_mutex_init(&j->lock, NULL);
     pthread_cond_init(&j->wake, NULL);
+    pthread_cond_init(&j->checkpoint_wake, NULL);
+    atomic_store(&j->writable, true);
+    if (open_database(j, err, errlen) < 0 ||
+        start_checkpointer(j, err, errlen) < 0)
+        goto fail;
     if (pthread_create(&j->writer, NULL, writer_main, j) != 0) {
         snprintf(err, errlen, "cannot start the writer thread");
-        pipeline_free(j->pipeline);
-        sqlite3_close(j->db);
-        free(j->path);
-        free(j);
-        return NULL;
+        goto fail;
     }
     return j;
+
+fail:
+    journal_free(j);
+    return NULL;
 }
 
 void
@@ -384,13 +563,8 @@ journal_close(struct journal *j)
     pthread_cond_signal(&j->wake);
     pthread_mutex_unlock(&j->lock);
     pthread_join(j->writer, NULL);
-    pipeline_free(j->pipeline);
     exec(j->db, "PRAGMA wal_checkpoint(TRUNCATE)");
-    sqlite3_close(j->db);
-    pthread_mutex_destroy(&j->lock);
-    pthread_cond_destroy(&j->wake);
-    free(j->path);
-    free(j);
+    journal_free(j);
 }
 
 void

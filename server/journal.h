@@ -68,6 +68,20 @@ struct delivery_result {
     void *ctx;
 };
 
+/* An emergency push acknowledged on a phone, by its receipt. */
+struct journal_ack {
+    char receipt[64];
+
+    /* Filled in before done() is called. */
+    bool found;             /* an open alert had this receipt */
+    bool stored;            /* false: the journal could not write */
+    char source[16];
+    char key[256];
+
+    void (*done)(struct journal_ack *ack);
+    void *ctx;
+};
+
 /*
  * Open (creating if needed) the journal at path, with its schema, and
  * start the writer thread. Returns NULL with the reason in err.
@@ -80,6 +94,10 @@ void journal_close(struct journal *j);
 /* Queue ev; ev->done is called from the writer thread. Never blocks on
    the disk. */
 void journal_submit(struct journal *j, struct journal_event *ev);
+
+/* Queue an acknowledgement: the alert holding ack->receipt becomes
+   "acknowledged" and its other emergency pushes are cancelled. */
+void journal_acknowledge(struct journal *j, struct journal_ack *ack);
 
 /* Queue a delivery result; res->done (if set) is called after commit. */
 void journal_record(struct journal *j, struct delivery_result *res);

@@ -26,6 +26,7 @@ enum stmt {
     ST_OPEN_RECEIPTS,
     ST_SET_RESULT,
     ST_ALERT_STATE,
+    ST_ACKNOWLEDGE,
     ST_COUNT
 };
 
@@ -67,6 +68,11 @@ static const char *const sql[ST_COUNT] = {
         " done_ms = ?6 WHERE id = ?1 RETURNING alert_id, kind",
     [ST_ALERT_STATE] =
         "SELECT state FROM alerts WHERE id = ?1",
+    [ST_ACKNOWLEDGE] =
+        "UPDATE alerts SET state = 'acknowledged', siren = 0,"
+        " updated_ms = ?2 WHERE state = 'firing' AND id = (SELECT alert_id"
+        " FROM deliveries WHERE receipt = ?1 AND kind = 'message' LIMIT 1)"
+        " RETURNING id, source, dedup_key",
 };
 
 struct pipeline {
@@ -410,10 +416,37 @@ pipeline_apply_result(struct pipeline *p, struct delivery_result *res,
 }
 
 int
+pipeline_apply_ack(struct pipeline *p, struct journal_ack *ack,
+                   int *scheduled)
+{
+    sqlite3_stmt *s = stmt(p, ST_ACKNOWLEDGE);
+    int64_t alert_id;
+    int rc;
+
+    bind_text(s, 1, ack->receipt);
+    sqlite3_bind_int64(s, 2, clock_now_ms());
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    ack->found = true;
+    alert_id = sqlite3_column_int64(s, 0);
+    snprintf(ack->source, sizeof ack->source, "%s",
+             (const char *)sqlite3_column_text(s, 1));
+    snprintf(ack->key, sizeof ack->key, "%s",
+             (const char *)sqlite3_column_text(s, 2));
+    sqlite3_reset(s);
+    return cancel_receipts(p, alert_id, 0, scheduled);
+}
+
+int
 pipeline_prune(struct pipeline *p, int days)
 {
     static const char *const prune_sql[] = {
-        "DELETE FROM events WHERE received_ms < ?1",
+        /* Event ids grow with time: delete up to the first recent one
+           rather than keep an index on the time. */
+        "DELETE FROM events WHERE id < coalesce((SELECT id FROM events"
+        " WHERE received_ms >= ?1 ORDER BY id LIMIT 1),"
+        " (SELECT max(id) + 1 FROM events))",
         "DELETE FROM deliveries WHERE status != 'pending'"
         " AND created_ms < ?1",
         "DELETE FROM alerts WHERE state IN ('resolved', 'info')"

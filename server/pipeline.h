@@ -28,6 +28,11 @@ int pipeline_apply_event(struct pipeline *p, struct journal_event *ev);
 int pipeline_apply_result(struct pipeline *p, struct delivery_result *res,
                           int *scheduled);
 
+/* Acknowledge the open alert holding ack->receipt, cancelling its other
+   emergency pushes (added to *scheduled). */
+int pipeline_apply_ack(struct pipeline *p, struct journal_ack *ack,
+                       int *scheduled);
+
 /* Delete rows older than days that nothing still needs. */
 int pipeline_prune(struct pipeline *p, int days);
 
