@@ -17,6 +17,7 @@
 
 #include "conf/config.h"
 #include "notifiers/delivery.h"
+#include "notifiers/siren.h"
 #include "server/clock.h"
 #include "server/commands.h"
 #include "server/http.h"
@@ -236,6 +237,10 @@ run(struct config *cfg_in)
         goto done;
     }
     journal_on_scheduled(relay.journal, delivery_wake, relay.delivery);
+    /* Pushes matter more than the siren: a siren that cannot be opened
+       is reported and the relay runs without it. */
+    if (!(relay.siren = siren_open(&cfg->siren, err, sizeof err)))
+        log_error("siren", "%s: running without the siren", err);
     if (http_start(http, &relay, cfg, err, sizeof err) < 0) {
         log_error("serve", "%s", err);
         goto done;
@@ -247,6 +252,7 @@ run(struct config *cfg_in)
 done:
     http_stop(http, DRAIN_GRACE_MS);
     delivery_stop(relay.delivery);
+    siren_close(relay.siren);
     journal_close(relay.journal);
     delivery_free(relay.delivery);
     sqlite3_close(relay.reader);
@@ -288,6 +294,9 @@ serve_main(int argc, char **argv)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A file size limit shows up as a write error (a full disk), which
+       the journal handles, rather than as a fatal signal. */
+    signal(SIGXFSZ, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = run(&cfg);
     curl_global_cleanup();

@@ -1,0 +1,707 @@
+/*
+ * The relay end to end: the real daemon on an ephemeral loopback port,
+ * a mock Pushover in this process, webhooks posted over HTTP.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "tests/support/daemon.h"
+#include "tests/support/mock_http.h"
+#include "tests/support/testutil.h"
+
+/* How the mock Pushover answers. */
+struct pushover_mock {
+    struct mock_http *http;
+    atomic_int fail_next;       /* answer fail_status to this many */
+    atomic_int fail_status;     /* 500, 429, 400 ... */
+    atomic_int receipts;        /* receipts handed out */
+};
+
+struct fixture {
+    struct daemon d;
+    struct pushover_mock mock;
+    char url[256];              /* base of the hook URLs */
+};
+
+static void
+answer(const struct mock_request *req, size_t n, struct mock_response *resp,
+       void *arg)
+{
+    struct pushover_mock *m = arg;
+    char *priority = mock_form_field(req->body, "priority");
+
+    (void)n;
+    if (atomic_load(&m->fail_next) > 0) {
+        atomic_fetch_sub(&m->fail_next, 1);
+        resp->status = atomic_load(&m->fail_status);
+        if (resp->status == 400)
+            snprintf(resp->body, sizeof resp->body, "{\"user\":\"invalid\","
+                     "\"errors\":[\"user identifier is invalid\"],"
+                     "\"status\":0,\"request\":\"r-bad\"}");
+        else
+            snprintf(resp->body, sizeof resp->body, "<html>busy</html>");
+        if (resp->status != 400)
+            snprintf(resp->content_type, sizeof resp->content_type,
+                     "text/html");
+    } else if (priority && strcmp(priority, "2") == 0) {
+        snprintf(resp->body, sizeof resp->body, "{\"status\":1,\"request\":"
+                 "\"r-%zu\",\"receipt\":\"rcpt%d\"}", n,
+                 atomic_fetch_add(&m->receipts, 1) + 1);
+    }
+    free(priority);
+}
+
+static void
+write_config(struct fixture *f, const char *extra)
+{
+    daemon_write_config(&f->d,
+        "server: { listen = [\"127.0.0.1:0\"]; max_body = 65536; };\n"
+        "journal: { path = \"%s/klaxon.db\"; };\n"
+        "sources: {\n"
+        "  pingdom = { token = \"pingdom-secret-1\"; };\n"
+        "  newrelic = { token = \"newrelic-secret-1\"; };\n"
+        "  sirportly = { token = \"sirportly-secret-1\"; };\n"
+        "  generic = { token = [\"generic-secret-2\", \"generic-secret-1\"];"
+        " };\n"
+        "};\n"
+        "people = (\n"
+        "  { name = \"alice\"; pushover = \"uAliceKey\"; on_call = true; },\n"
+        "  { name = \"bob\"; pushover = \"uBobKey\"; on_call = true; },\n"
+        "  { name = \"carol\"; pushover = \"uCarolKey\"; }\n"
+        ");\n"
+        "pushover: { token = \"appTokenSecret\"; "
+        "api_url = \"%s/1/messages.json\"; timeout = 2; };\n%s",
+        f->d.dir, mock_http_url(f->mock.http), extra ? extra : "");
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+
+    f->mock.http = mock_http_start(answer, &f->mock);
+    daemon_init(&f->d);
+    write_config(f, NULL);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    daemon_cleanup(&f->d);
+    mock_http_stop(f->mock.http);
+    free(f);
+    return 0;
+}
+
+static const char *
+hook(struct fixture *f, const char *source, const char *token)
+{
+    snprintf(f->url, sizeof f->url, "%s/hooks/%s?token=%s", f->d.base,
+             source, token);
+    return f->url;
+}
+
+/* Field name of request i at the mock, or NULL (caller frees). */
+static char *
+field(struct fixture *f, size_t i, const char *name)
+{
+    struct mock_request *req = mock_http_request(f->mock.http, i);
+    char *v = req ? mock_form_field(req->body, name) : NULL;
+
+    mock_request_free(req);
+    return v;
+}
+
+static void
+assert_field(struct fixture *f, size_t i, const char *name,
+             const char *want)
+{
+    char *got = field(f, i, name);
+
+    if (!got || strcmp(got, want) != 0)
+        fail_msg("push %zu: %s is '%s', want '%s'", i, name,
+                 got ? got : "(absent)", want);
+    free(got);
+}
+
+/* Users of the pushes so far, sorted, joined by ','. */
+static void
+users(struct fixture *f, char *out, size_t len)
+{
+    size_t n = mock_http_count(f->mock.http), i, j;
+    char *u[16] = { 0 }, *t;
+
+    for (i = 0; i < n && i < 16; i++)
+        u[i] = field(f, i, "user");
+    for (i = 0; i < n && i < 16; i++) {
+        for (j = i + 1; j < n && j < 16; j++) {
+            if (u[i] && u[j] && strcmp(u[i], u[j]) > 0) {
+                t = u[i];
+                u[i] = u[j];
+                u[j] = t;
+            }
+        }
+    }
+    out[0] = '\0';
+    for (i = 0; i < n && i < 16; i++) {
+        snprintf(out + strlen(out), len - strlen(out), "%s%s", i ? "," : "",
+                 u[i] ? u[i] : "?");
+        free(u[i]);
+    }
+}
+
+static void
+post_json(struct http_reply *r, const char *url, const char *json,
+          const char *extra_header)
+{
+    http_request(r, "POST", url, "application/json", json, strlen(json),
+                 extra_header);
+}
+
+static void
+expect_reply(struct http_reply *r, long status, const char *body_part)
+{
+    if (r->status != status || !strstr(r->body, body_part))
+        fail_msg("got %ld %s, want %ld with %s", r->status, r->body, status,
+                 body_part);
+}
+
+static void
+test_pingdom_down_reaches_on_call_people_at_priority_1(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char who[128];
+
+    daemon_start(&f->d);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/down.json");
+    expect_reply(&r, 202, "\"status\":\"queued\"");
+    assert_non_null(strstr(r.body, "\"id\":\""));
+    http_reply_free(&r);
+
+    assert_int_equal(mock_http_wait(f->mock.http, 2, 5000), 0);
+    users(f, who, sizeof who);
+    assert_string_equal(who, "uAliceKey,uBobKey");
+    assert_field(f, 0, "token", "appTokenSecret");
+    assert_field(f, 0, "priority", "1");
+    assert_field(f, 0, "title", "DOWN: shop.example.org homepage");
+    assert_field(f, 0, "url", "https://shop.example.org/");
+    assert_field(f, 0, "timestamp", "1764841500");
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_repeat_is_duplicate_and_pushes_nothing_more(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char *first;
+
+    daemon_start(&f->d);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/down.json");
+    expect_reply(&r, 202, "queued");
+    first = strdup(r.body + strlen("{\"id\":"));
+    http_reply_free(&r);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/down.json");
+    expect_reply(&r, 200, "\"status\":\"duplicate\"");
+    /* The duplicate names the stored event it repeats. */
+    assert_non_null(strstr(r.body, strtok(first, ",")));
+    http_reply_free(&r);
+    free(first);
+
+    assert_int_equal(mock_http_wait(f->mock.http, 2, 5000), 0);
+    usleep(500 * 1000);
+    assert_int_equal(mock_http_count(f->mock.http), 2);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_up_resolves_with_one_notice_per_person(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+
+    daemon_start(&f->d);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/down.json");
+    http_reply_free(&r);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/up.json");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/up.json");
+    expect_reply(&r, 200, "duplicate");
+    http_reply_free(&r);
+
+    assert_int_equal(mock_http_wait(f->mock.http, 4, 5000), 0);
+    usleep(300 * 1000);
+    assert_int_equal(mock_http_count(f->mock.http), 4);
+    /* Per person, the alert comes before its resolve notice. */
+    assert_field(f, 2, "title", "UP: shop.example.org homepage");
+    assert_field(f, 2, "priority", "0");
+    assert_field(f, 3, "priority", "0");
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_resolve_without_open_alert_is_ignored(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+
+    daemon_start(&f->d);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/up.json");
+    expect_reply(&r, 200, "\"status\":\"ignored\"");
+    assert_non_null(strstr(r.body, "no open alert"));
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+    assert_int_equal(mock_http_count(f->mock.http), 0);
+}
+
+static void
+test_sirportly_events_reach_the_assignee_only(void **state)
+{
+    struct fixture *f = *state;
+    const char *url;
+    struct http_reply r;
+    char who[128];
+
+    daemon_start(&f->d);
+    url = hook(f, "sirportly", "sirportly-secret-1");
+    http_post_fixture(&r, url, "sirportly/assigned.form");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    http_post_fixture(&r, url, "sirportly/unassigned-twin.form");
+    expect_reply(&r, 200, "\"status\":\"ignored\"");
+    http_reply_free(&r);
+    http_post_fixture(&r, url, "sirportly/own-reply.json");
+    expect_reply(&r, 200, "\"status\":\"ignored\"");
+    http_reply_free(&r);
+    http_post_fixture(&r, url, "sirportly/customer-reply.json");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+
+    assert_int_equal(mock_http_wait(f->mock.http, 2, 5000), 0);
+    usleep(300 * 1000);
+    users(f, who, sizeof who);
+    assert_string_equal(who, "uAliceKey,uAliceKey");
+    assert_field(f, 0, "priority", "0");
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_tokens_are_checked(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char url[256];
+
+    daemon_start(&f->d);
+    snprintf(url, sizeof url, "%s/hooks/generic", f->d.base);
+    post_json(&r, url, "{\"title\":\"x\"}", NULL);
+    expect_reply(&r, 401, "missing token");
+    http_reply_free(&r);
+    http_post_fixture(&r, hook(f, "generic", "generic-secret-9"),
+                      "generic/backup-failed.json");
+    expect_reply(&r, 401, "wrong token");
+    http_reply_free(&r);
+    /* Both tokens of a rotation are accepted, by URL or bearer. */
+    http_post_fixture(&r, hook(f, "generic", "generic-secret-1"),
+                      "generic/backup-failed.json");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    post_json(&r, url, "{\"title\":\"other\"}",
+              "Authorization: Bearer generic-secret-2");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    /* hashgate has no token in this config: it does not exist. */
+    http_post_fixture(&r, hook(f, "hashgate", "anything"),
+                      "hashgate/changes.json");
+    assert_int_equal(r.status, 404);
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_bad_requests_get_clear_4xx_and_the_daemon_keeps_serving(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char url[256], *allow, *big;
+
+    daemon_start(&f->d);
+    snprintf(url, sizeof url, "%s/hooks/pingdom?token=pingdom-secret-1",
+             f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    assert_int_equal(r.status, 405);
+    allow = http_reply_header(&r, "Allow");
+    assert_string_equal(allow, "POST");
+    free(allow);
+    http_reply_free(&r);
+
+    post_json(&r, url, "{\"check_id\": 5", NULL);
+    expect_reply(&r, 400, "invalid JSON");
+    http_reply_free(&r);
+    post_json(&r, url, "{\"current_state\": \"DOWN\"}", NULL);
+    expect_reply(&r, 400, "check_id");
+    http_reply_free(&r);
+    http_request(&r, "POST", url, "text/plain", "DOWN", 4, NULL);
+    expect_reply(&r, 415, "text/plain");
+    http_reply_free(&r);
+    post_json(&r, url, "{\"x\":\"\xff\"}", NULL);
+    expect_reply(&r, 400, "UTF-8");
+    http_reply_free(&r);
+    big = calloc(1, 70000);
+    memset(big, ' ', 69999);
+    big[0] = '{';
+    http_request(&r, "POST", url, "application/json", big, 69999, NULL);
+    assert_int_equal(r.status, 413);
+    http_reply_free(&r);
+    free(big);
+    snprintf(url, sizeof url, "%s/nothing/here", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    assert_int_equal(r.status, 404);
+    http_reply_free(&r);
+
+    /* Still serving, and a valid event still goes through. */
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/down.json");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    assert_int_equal(mock_http_wait(f->mock.http, 2, 5000), 0);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_failed_push_is_retried_and_delivered_once(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+
+    atomic_store(&f->mock.fail_status, 500);
+    atomic_store(&f->mock.fail_next, 1);
+    /* One recipient, so the count of pushes is the count of tries. */
+    daemon_write_config(&f->d,
+        "server: { listen = [\"127.0.0.1:0\"]; };\n"
+        "journal: { path = \"%s/klaxon.db\"; };\n"
+        "sources: { generic = { token = \"generic-secret-1\"; }; };\n"
+        "people = ( { name = \"alice\"; pushover = \"uAliceKey\"; "
+        "on_call = true; } );\n"
+        "pushover: { token = \"appTokenSecret\"; "
+        "api_url = \"%s/1/messages.json\"; timeout = 2; };\n",
+        f->d.dir, mock_http_url(f->mock.http));
+    daemon_start(&f->d);
+    http_post_fixture(&r, hook(f, "generic", "generic-secret-1"),
+                      "generic/backup-failed.json");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    assert_int_equal(mock_http_wait(f->mock.http, 2, 10000), 0);
+    usleep(500 * 1000);
+    assert_int_equal(mock_http_count(f->mock.http), 2);
+    assert_field(f, 1, "title", "Nightly backup failed on db-01");
+    assert_int_equal(daemon_wait_log(&f->d, "retrying", 0), 0);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_rejected_push_is_not_retried(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char url[256];
+
+    atomic_store(&f->mock.fail_status, 400);
+    atomic_store(&f->mock.fail_next, 100);
+    daemon_start(&f->d);
+    http_post_fixture(&r, hook(f, "generic", "generic-secret-1"),
+                      "generic/backup-failed.json");
+    http_reply_free(&r);
+    assert_int_equal(mock_http_wait(f->mock.http, 2, 5000), 0);
+    assert_int_equal(daemon_wait_log(&f->d, "user identifier is invalid",
+                                     3000), 0);
+    usleep(1500 * 1000);
+    assert_int_equal(mock_http_count(f->mock.http), 2);
+    snprintf(url, sizeof url, "%s/api/v1/alerts", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "\"failed\":2");
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_accepted_event_survives_kill_9_and_is_delivered_once(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+
+    /* Pushover fails while the event is accepted... */
+    atomic_store(&f->mock.fail_status, 500);
+    atomic_store(&f->mock.fail_next, 1000);
+    daemon_start(&f->d);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/down.json");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    assert_int_equal(mock_http_wait(f->mock.http, 2, 5000), 0);
+    daemon_kill(&f->d);
+
+    /* ...then the process is gone, Pushover recovers, klaxon restarts. */
+    atomic_store(&f->mock.fail_next, 0);
+    size_t before = mock_http_count(f->mock.http);
+    daemon_start(&f->d);
+    assert_int_equal(mock_http_wait(f->mock.http, before + 2, 10000), 0);
+    sleep(1);
+    assert_int_equal(mock_http_count(f->mock.http), before + 2);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_emergency_push_is_cancelled_when_resolved(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    struct mock_request *req;
+    const char *url;
+    size_t i, cancels = 0;
+
+    daemon_start(&f->d);
+    url = hook(f, "generic", "generic-secret-1");
+    post_json(&r, url, "{\"title\":\"db down\",\"key\":\"db\","
+              "\"priority\":2}", NULL);
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    assert_int_equal(mock_http_wait(f->mock.http, 2, 5000), 0);
+    assert_field(f, 0, "priority", "2");
+    assert_field(f, 0, "retry", "60");
+    assert_field(f, 0, "expire", "3600");
+    post_json(&r, url, "{\"title\":\"db up\",\"key\":\"db\","
+              "\"state\":\"resolved\"}", NULL);
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    /* Two resolve notices and two cancellations. */
+    assert_int_equal(mock_http_wait(f->mock.http, 6, 5000), 0);
+    for (i = 0; i < mock_http_count(f->mock.http); i++) {
+        req = mock_http_request(f->mock.http, i);
+        if (strstr(req->url, "/1/receipts/rcpt") &&
+            strstr(req->url, "/cancel.json"))
+            cancels++;
+        mock_request_free(req);
+    }
+    assert_int_equal(cancels, 2);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_full_disk_gives_503_then_recovers(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+    char *retry, url[256];
+    int i, refused = 0;
+
+    f->d.fsize_limit = 256 * 1024;
+    daemon_start(&f->d);
+    for (i = 0; i < 400 && !refused; i++) {
+        char body[160];
+
+        snprintf(body, sizeof body, "{\"title\":\"disk %d\",\"key\":\"k%d\","
+                 "\"message\":\"%0100d\"}", i, i, 0);
+        post_json(&r, hook(f, "generic", "generic-secret-1"), body, NULL);
+        if (r.status == 503) {
+            refused = 1;
+            retry = http_reply_header(&r, "Retry-After");
+            assert_non_null(retry);
+            free(retry);
+        } else {
+            assert_int_equal(r.status, 202);
+        }
+        http_reply_free(&r);
+    }
+    assert_true(refused);
+    snprintf(url, sizeof url, "%s/healthz", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    assert_int_equal(r.status, 503);
+    http_reply_free(&r);
+
+    /* Space comes back. */
+    assert_int_equal(prlimit(f->d.pid, RLIMIT_FSIZE, &rl, NULL), 0);
+    post_json(&r, hook(f, "generic", "generic-secret-1"),
+              "{\"title\":\"after\"}", NULL);
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_reload_keeps_old_config_when_new_one_is_bad(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+
+    daemon_start(&f->d);
+    daemon_write_config(&f->d, "server: { listen = [\"127.0.0.1:0\"]; };\n"
+                        "no_such_key = 1;\n");
+    daemon_signal(&f->d, SIGHUP);
+    assert_int_equal(daemon_wait_log(&f->d, "reload rejected", 3000), 0);
+    assert_int_equal(daemon_wait_log(&f->d, "unknown key 'no_such_key'", 0),
+                     0);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/down.json");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+
+    /* A good one takes effect: pingdom's token changes. */
+    daemon_write_config(&f->d,
+        "server: { listen = [\"127.0.0.1:0\"]; };\n"
+        "journal: { path = \"%s/klaxon.db\"; };\n"
+        "sources: { pingdom = { token = \"pingdom-secret-2\"; }; };\n",
+        f->d.dir);
+    daemon_signal(&f->d, SIGHUP);
+    assert_int_equal(daemon_wait_log(&f->d, "reloaded", 3000), 0);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/up.json");
+    assert_int_equal(r.status, 401);
+    http_reply_free(&r);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-2"),
+                      "pingdom/up.json");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_health_metrics_and_alert_list(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char url[256];
+
+    daemon_start(&f->d);
+    http_post_fixture(&r, hook(f, "newrelic", "newrelic-secret-1"),
+                      "newrelic/workflow-activated.json");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    snprintf(url, sizeof url, "%s/healthz", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "\"status\":\"ok\"");
+    http_reply_free(&r);
+    snprintf(url, sizeof url, "%s/metrics", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "klaxon_events_total{source=\"newrelic\","
+                 "outcome=\"queued\"} 1\n");
+    http_reply_free(&r);
+    snprintf(url, sizeof url, "%s/api/v1/alerts", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "\"state\":\"firing\"");
+    assert_non_null(strstr(r.body, "\"priority\":1"));
+    http_reply_free(&r);
+    snprintf(url, sizeof url, "%s/", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "cpuPercent &gt; 95");
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_without_pushover_token_events_are_kept_undelivered(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char url[256];
+
+    daemon_write_config(&f->d,
+        "server: { listen = [\"127.0.0.1:0\"]; };\n"
+        "journal: { path = \"%s/klaxon.db\"; };\n"
+        "sources: { pingdom = { token = \"pingdom-secret-1\"; }; };\n"
+        "people = ( { name = \"alice\"; pushover = \"uAliceKey\"; "
+        "on_call = true; } );\n", f->d.dir);
+    daemon_start(&f->d);
+    assert_int_equal(daemon_wait_log(&f->d, "delivery is off", 0), 0);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/down.json");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    snprintf(url, sizeof url, "%s/api/v1/alerts", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "\"delivery\":false");
+    assert_non_null(strstr(r.body, "DOWN: shop.example.org homepage"));
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+    assert_int_equal(mock_http_count(f->mock.http), 0);
+}
+
+static void
+test_secrets_never_appear_in_the_log(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char *log;
+
+    atomic_store(&f->mock.fail_status, 400);
+    atomic_store(&f->mock.fail_next, 1);
+    daemon_start(&f->d);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/down.json");
+    http_reply_free(&r);
+    http_post_fixture(&r, hook(f, "pingdom", "wrong-guess-1"),
+                      "pingdom/down.json");
+    http_reply_free(&r);
+    assert_int_equal(mock_http_wait(f->mock.http, 2, 5000), 0);
+    assert_int_equal(daemon_stop(&f->d), 0);
+    log = daemon_log_text(&f->d);
+    assert_null(strstr(log, "pingdom-secret-1"));
+    assert_null(strstr(log, "wrong-guess-1"));
+    assert_null(strstr(log, "appTokenSecret"));
+    assert_null(strstr(log, "uAliceKey"));
+    assert_null(strstr(log, "uBobKey"));
+    free(log);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_pingdom_down_reaches_on_call_people_at_priority_1),
+        T(test_repeat_is_duplicate_and_pushes_nothing_more),
+        T(test_up_resolves_with_one_notice_per_person),
+        T(test_resolve_without_open_alert_is_ignored),
+        T(test_sirportly_events_reach_the_assignee_only),
+        T(test_tokens_are_checked),
+        T(test_bad_requests_get_clear_4xx_and_the_daemon_keeps_serving),
+        T(test_failed_push_is_retried_and_delivered_once),
+        T(test_rejected_push_is_not_retried),
+        T(test_accepted_event_survives_kill_9_and_is_delivered_once),
+        T(test_emergency_push_is_cancelled_when_resolved),
+        T(test_full_disk_gives_503_then_recovers),
+        T(test_reload_keeps_old_config_when_new_one_is_bad),
+        T(test_health_metrics_and_alert_list),
+        T(test_without_pushover_token_events_are_kept_undelivered),
+        T(test_secrets_never_appear_in_the_log),
+#undef T
+    };
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    return cmocka_run_group_tests_name("relay", tests, NULL, NULL);
+}
