@@ -18,6 +18,7 @@
 #include "conf/config.h"
 
 struct siren;
+struct siren_driver;
 
 /*
  * Open the driver conf names (switching it off) and start the
@@ -28,7 +29,9 @@ struct siren *siren_open(const struct siren_conf *conf, char *err,
                          size_t errlen);
 
 /* Alert key wants the siren: on now (unless silenced), off after
-   duration seconds. Safe from any thread. */
+   duration seconds. A key silenced earlier stays silent until it is
+   cleared. Never blocks on the hardware. Safe from any thread; s NULL
+   is a no-op. */
 void siren_raise(struct siren *s, const char *key);
 
 /* Alert key no longer wants it; off when no other alert does. */
@@ -41,5 +44,20 @@ bool siren_is_on(struct siren *s);
 
 /* Switch off, stop the controller, release the device. NULL is fine. */
 void siren_close(struct siren *s);
+
+/*
+ * siren_open() with a driver already open (see siren_driver.h), which
+ * the siren owns from here on, also when NULL is returned.
+ */
+struct siren *siren_open_driver(const struct siren_conf *conf,
+                                struct siren_driver *driver, char *err,
+                                size_t errlen);
+
+/*
+ * Wait until the hardware has been sent everything asked so far, with
+ * the duration and quiet hours judged at the clock's current time. For
+ * tests, and for callers that must know the siren is off.
+ */
+void siren_sync(struct siren *s);
 
 #endif
