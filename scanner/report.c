@@ -256,11 +256,13 @@ report_add(json_t *report, const struct walk_item *it)
 }
 
 void
-report_finish(json_t *report, uint64_t files_scanned)
+report_finish(json_t *report, uint64_t files_scanned, uint64_t bytes_hashed)
 {
     set_time(report, "scan_finished");
     json_object_set_new(report, "files_scanned",
                         json_integer((json_int_t)files_scanned));
+    json_object_set_new(report, "bytes_hashed",
+                        json_integer((json_int_t)bytes_hashed));
 }
 
 size_t

@@ -24,8 +24,10 @@ json_t *report_new(const char *host, const char *const *roots, size_t n);
  */
 int report_add(json_t *report, const struct walk_item *it);
 
-/* Set scan_finished to now and files_scanned. */
-void report_finish(json_t *report, uint64_t files_scanned);
+/* Set scan_finished to now, files_scanned and bytes_hashed (what was
+   actually read: less than the total when trust_mtime skipped files). */
+void report_finish(json_t *report, uint64_t files_scanned,
+                   uint64_t bytes_hashed);
 
 /* Number of changes in the report. */
 size_t report_changes(const json_t *report);

@@ -284,7 +284,7 @@ error_report(const struct run *r, const char *type)
     if (!(report = report_new(host, (const char *const *)r->roots,
                               r->nroots)))
         return NULL;
-    report_finish(report, 0);
+    report_finish(report, 0, 0);
     e = json_pack("{s:s, s:o, s:s}", "type", type, "baseline",
                   report_path_string(r->baseline_path), "message", r->err);
     json_object_set_new(report, "error", e);
@@ -348,7 +348,8 @@ scan(struct run *r)
     if (walk_run(r->walk_roots, r->nroots, r->old, &wo, on_item, r,
                  &r->stats, r->err, r->errlen) < 0)
         return -1;
-    report_finish(r->report, atomic_load(&r->stats.entries));
+    report_finish(r->report, atomic_load(&r->stats.entries),
+                  atomic_load(&r->stats.hashed_bytes));
     if (r->writer) {
         if (baseline_writer_commit(r->writer, r->err, r->errlen) < 0) {
             r->writer = NULL;
