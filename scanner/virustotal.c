@@ -37,8 +37,7 @@ struct verdict {
 };
 
 struct limiter {
-    int64_t milli_tokens;   /* thousandths of a lookup */
-    int64_t refilled_at;
+    int64_t tat;            /* see limiter_load() */
     int64_t day;
     int64_t day_count;
     int64_t backoff_until;
@@ -575,23 +574,27 @@ parse_verdict(const struct answer *a, struct verdict *v)
     return ok;
 }
 
+/*
+ * The limiter is a token bucket written as a theoretical arrival time
+ * (GCRA): tat counts in units of ms * per_minute, so one lookup costs
+ * exactly 60000 units whatever the rate and no rounding creeps in.
+ */
+#define LOOKUP_COST 60000
+
 static void
 limiter_load(struct baseline *b, struct limiter *l, int per_minute,
              int64_t now)
 {
-    int64_t full = (int64_t)per_minute * 1000;
+    int64_t now_u = now * per_minute;
 
-    l->milli_tokens = state_get(b, "tokens", full);
-    l->refilled_at = state_get(b, "refilled_at", now);
+    l->tat = state_get(b, "tat", now_u);
     l->day = state_get(b, "day", now / DAY_MS);
     l->day_count = state_get(b, "day_count", 0);
     l->backoff_until = state_get(b, "backoff_until", 0);
-    if (l->refilled_at > now)
-        l->refilled_at = now;
-    l->milli_tokens += (now - l->refilled_at) * per_minute / 60;
-    if (l->milli_tokens > full || l->milli_tokens < 0)
-        l->milli_tokens = full;
-    l->refilled_at = now;
+    /* A rate lowered since, or a row from the future: at most a full
+       bucket's wait. */
+    if (l->tat > now_u + (int64_t)per_minute * LOOKUP_COST)
+        l->tat = now_u + (int64_t)per_minute * LOOKUP_COST;
     if (l->day != now / DAY_MS) {
         l->day = now / DAY_MS;
         l->day_count = 0;
@@ -601,8 +604,7 @@ limiter_load(struct baseline *b, struct limiter *l, int per_minute,
 static int
 limiter_save(struct baseline *b, const struct limiter *l)
 {
-    return state_set(b, "tokens", l->milli_tokens) |
-           state_set(b, "refilled_at", l->refilled_at) |
+    return state_set(b, "tat", l->tat) |
            state_set(b, "day", l->day) |
            state_set(b, "day_count", l->day_count) |
            state_set(b, "backoff_until", l->backoff_until);
@@ -613,14 +615,33 @@ static int64_t
 limiter_wait(const struct limiter *l, const struct virustotal_conf *conf,
              int64_t now)
 {
+    int64_t burst = (int64_t)(conf->per_minute - 1) * LOOKUP_COST;
+    int64_t early = l->tat - burst - now * conf->per_minute;
+
     if (l->backoff_until > now)
         return l->backoff_until - now;
     if (l->day_count >= conf->per_day)
         return (l->day + 1) * DAY_MS - now;
-    if (l->milli_tokens < 1000)
-        return ((1000 - l->milli_tokens) * 60 + conf->per_minute - 1) /
-               conf->per_minute;
+    if (early > 0)
+        return (early + conf->per_minute - 1) / conf->per_minute;
     return 0;
+}
+
+/* Spend one lookup at now. */
+static void
+limiter_take(struct limiter *l, int per_minute, int64_t now)
+{
+    int64_t now_u = now * per_minute;
+
+    l->tat = (l->tat > now_u ? l->tat : now_u) + LOOKUP_COST;
+    l->day_count++;
+}
+
+/* Spend the whole bucket: after a 429 nothing is left. */
+static void
+limiter_empty(struct limiter *l, int per_minute, int64_t now)
+{
+    l->tat = (now * per_minute) + (int64_t)per_minute * LOOKUP_COST;
 }
 
 /*
@@ -715,7 +736,7 @@ handle(struct vt_client *c, struct baseline *b, const char *hash,
     } else if (status == 429) {
         l->backoff_until = clock_now_ms() +
             (a->retry_after > 0 ? a->retry_after * 1000 : VT_BACKOFF_MS);
-        l->milli_tokens = 0;
+        limiter_empty(l, c->conf.per_minute, clock_now_ms());
         limiter_save(b, l);
         log_warn("virustotal", "rate limited (429): pausing lookups for "
                  "%lld s", (long long)((l->backoff_until - clock_now_ms()) /
@@ -759,8 +780,7 @@ vt_step(struct vt_client *c, struct baseline *b, json_t **updated,
         *wait_ms = wait;
         return VT_WAIT;
     }
-    l.milli_tokens -= 1000;
-    l.day_count++;
+    limiter_take(&l, c->conf.per_minute, now);
     if (limiter_save(b, &l) < 0)
         return VT_WAIT;
     status = fetch(c, hash, &a);
