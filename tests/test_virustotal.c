@@ -407,7 +407,7 @@ static void
 rate_limiter_keeps_to_per_minute(void **state)
 {
     struct fixture *f = *state;
-    char name[16], text[16];
+    char name[32], text[32];
     int i;
 
     for (i = 0; i < 6; i++) {
