@@ -118,15 +118,17 @@ scan_once(struct scan_service *s)
     res = scanner_run(&s->conf, mode, &opts, &report, err, sizeof err);
     switch (res) {
     case SCAN_CHANGED:
-        log_info("scanner", "%zu changes in %lld entries",
+        log_info("scanner", "%s: %zu changes in %lld entries",
+                 json_string_value(json_object_get(report, "root")),
                  json_array_size(json_object_get(report, "changes")),
                  json_integer_value(json_object_get(report,
                                                     "files_scanned")));
         deliver(s, report);
         break;
     case SCAN_CLEAN:
-        log_info("scanner", "%s: %lld entries, no changes",
-                 mode == SCAN_INIT ? "baseline created" : "check",
+        log_info("scanner", "%s: %s: %lld entries, no changes",
+                 json_string_value(json_object_get(report, "root")),
+                 mode == SCAN_INIT ? "baseline created" : "checked",
                  json_integer_value(json_object_get(report,
                                                     "files_scanned")));
         break;
