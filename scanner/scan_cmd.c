@@ -211,13 +211,6 @@ lookups(const struct cmd *c, const struct scanner_conf *conf)
     return rc;
 }
 
-static const char *
-mode_name(enum scan_mode mode)
-{
-    return mode == SCAN_INIT ? "init" : mode == SCAN_CHECK ? "check" :
-           "update";
-}
-
 static void
 summary(enum scan_mode mode, const struct scanner_conf *conf,
         const json_t *report)
@@ -361,6 +354,7 @@ run(struct cmd *c, const struct scanner_conf *conf, enum scan_mode mode,
     int status;
 
     c->started = clock_mono_ms();
+    c->last_progress = c->started;
     res = scanner_run(conf, mode, opts, &report, err, sizeof err);
     if (opts->progress)
         fputs("\r\033[K", stderr);
@@ -425,6 +419,5 @@ scan_main(int argc, char **argv)
     rc = run(&c, &cfg.scanner, mode, &opts);
     curl_global_cleanup();
     config_free(&cfg);
-    (void)mode_name;
     return rc;
 }
