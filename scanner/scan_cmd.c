@@ -178,6 +178,7 @@ emit(const struct cmd *c, const json_t *report, bool human)
 /*
  * Do the VirusTotal lookups the rate limit allows now, or within
  * lookup_wait seconds; send a report again when a verdict changed it.
+ * -1 only when sending that report failed.
  */
 static int
 lookups(const struct cmd *c, const struct scanner_conf *conf)
@@ -194,8 +195,8 @@ lookups(const struct cmd *c, const struct scanner_conf *conf)
         st = scanner_lookup(conf, vt, &updated, &wait, NULL, err,
                             sizeof err);
         if (st < 0) {
-            fprintf(stderr, "klaxon scan: %s\n", err);
-            rc = -1;
+            /* The scan's verdict stands; the queue waits for next time. */
+            fprintf(stderr, "klaxon scan: virustotal lookups: %s\n", err);
             break;
         }
         if (updated && emit(c, updated, true) < 0)
