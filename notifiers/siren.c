@@ -216,14 +216,15 @@ siren_raise(struct siren *s, const char *key)
     else if (!s->wants[i].silenced)
         s->wants[i].until_ms = now + s->duration_ms;
     flipped = siren_changed(s, now);
-    pthread_mutex_unlock(&s->lock);
 
+    /* Logged under the lock so it precedes any driver failure. */
     log_quote(quoted, sizeof quoted, key);
     if (oom)
         log_error("siren", "alert %s: out of memory, not sounding it",
                   quoted);
     else if (flipped)
         log_info("siren", "on: alert %s raised it", quoted);
+    pthread_mutex_unlock(&s->lock);
 }
 
 void
@@ -239,11 +240,10 @@ siren_clear(struct siren *s, const char *key)
     if ((i = want_find(s, key)) >= 0)
         want_remove(s, (size_t)i);
     flipped = siren_changed(s, clock_now_ms());
-    pthread_mutex_unlock(&s->lock);
-
     if (flipped)
         log_info("siren", "off: alert %s cleared and no other alert "
                  "wants it", log_quote(quoted, sizeof quoted, key));
+    pthread_mutex_unlock(&s->lock);
 }
 
 void
@@ -360,13 +360,13 @@ siren_run(void *arg)
             s->on = false;
             metrics_set_siren(0);
         }
+        if (expired)
+            log_info("siren", "off: on for %lld s, the configured "
+                     "duration", (long long)(s->duration_ms / 1000));
         retry = s->changes != s->changes_seen;
         s->changes_seen = s->changes;
         pthread_mutex_unlock(&s->lock);
 
-        if (expired)
-            log_info("siren", "off: on for %lld s, the configured "
-                     "duration", (long long)(s->duration_ms / 1000));
         siren_apply(s, on, now, retry);
 
         pthread_mutex_lock(&s->lock);
