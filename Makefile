@@ -43,7 +43,7 @@ TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 DEB_BUILD = gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev \
             libjansson-dev libssl-dev libconfig-dev libsqlite3-dev \
             libcmocka-dev libhidapi-dev libgpiod-dev curl
-DEB_BENCH = wrk webhook prometheus-alertmanager aide
+DEB_BENCH = wrk webhook prometheus-alertmanager aide sqlite3 time perl
 DEB_FUZZ  = clang libclang-rt-14-dev
 
 .PHONY: all deps deps-bench deps-fuzz run test test-unit test-integration \

@@ -108,17 +108,28 @@ hashgate_digest(const json_t *changes, char *hex)
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int rc = -1;
     const char *sha;
+    char *mode;
     json_t *c;
 
     if (!lines || !ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
         goto done;
     json_array_foreach(changes, i, c) {
         sha = field_string(c, "sha256");
-        if (asprintf(&lines[i], "%s\t%s\t%s\n", field_string(c, "path"),
-                     field_string(c, "change"), sha ? sha : "") < 0)
+        /* The new mode tells one permission change from the next. */
+        mode = strcmp(field_string(c, "change"), "attributes") == 0 ?
+               json_dumps(json_object_get(c, "mode"), JSON_ENCODE_ANY) :
+               NULL;
+        rc = asprintf(&lines[i], "%s\t%s\t%s%s%s\n",
+                      field_string(c, "path"), field_string(c, "change"),
+                      sha ? sha : "", mode ? "\t" : "", mode ? mode : "");
+        free(mode);
+        if (rc < 0) {
+            rc = -1;
             goto done;
+        }
         made++;
     }
+    rc = -1;
     qsort(lines, n, sizeof *lines, hashgate_cmp);
     for (i = 0; i < n; i++) {
         if (!EVP_DigestUpdate(ctx, lines[i], strlen(lines[i])))
@@ -280,6 +291,36 @@ hashgate_fill(const json_t *doc, const json_t *changes, const char *host,
     return hashgate_message(doc, changes, a);
 }
 
+/*
+ * A scan that could not trust its baseline (it failed its HMAC check)
+ * reports an "error" instead of changes: someone may have rewritten the
+ * record of what the files should be. That is an alert of its own.
+ */
+static enum handler_status
+hashgate_baseline_error(const json_t *error, const char *host,
+                        struct alert *out, char *reason, size_t reason_len)
+{
+    const char *type = field_text(error, "type");
+    const char *baseline = field_text(error, "baseline");
+    const char *message = field_text(error, "message");
+
+    if (!type || !baseline)
+        return handler_result(HANDLER_INVALID, reason, reason_len,
+                              "error needs type and baseline strings");
+    out->state = ALERT_FIRING;
+    out->severity = SEVERITY_CRITICAL;
+    if (alert_setf(&out->key, "%s:baseline:%s:%s", host, type,
+                   baseline) < 0 ||
+        alert_set(&out->kind, "baseline") < 0 ||
+        alert_setf(&out->title, "%s: integrity baseline %s cannot be "
+                   "trusted", host, baseline) < 0 ||
+        alert_setf(&out->message, "%s", message ? message :
+                   "the baseline fails its authentication") < 0 ||
+        alert_add_tag(out, "baseline") < 0)
+        return handler_nomem(reason, reason_len);
+    return HANDLER_OK;
+}
+
 enum handler_status
 hashgate_parse(const json_t *payload, struct alert *out, char *reason,
                size_t reason_len)
@@ -297,6 +338,9 @@ hashgate_parse(const json_t *payload, struct alert *out, char *reason,
     if (!(host = field_text(payload, "host")))
         return handler_result(HANDLER_INVALID, reason, reason_len,
                               "host must be a non-empty string");
+    if (json_is_object(json_object_get(payload, "error")))
+        return hashgate_baseline_error(json_object_get(payload, "error"),
+                                       host, out, reason, reason_len);
     if (!field_present(payload, "changes"))
         return handler_result(HANDLER_INVALID, reason, reason_len,
                               "missing field changes");

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "handlers/handler.h"
-#include "notifiers/siren.h"
 #include "server/body.h"
 #include "server/clock.h"
 #include "server/log.h"
@@ -57,17 +56,8 @@ static void
 journaled(struct journal_event *ev)
 {
     struct request *r = ev->ctx;
-    char key[300];
 
-    if (ev->outcome == JOURNAL_QUEUED && r->relay->siren) {
-        snprintf(key, sizeof key, "%s:%s", source_name(ev->alert->source),
-                 ev->alert->key);
-        if (ev->alert->state == ALERT_FIRING && ev->decision->siren)
-            siren_raise(r->relay->siren, key);
-        else if (ev->alert->state == ALERT_RESOLVED ||
-                 ev->alert->state == ALERT_ACKNOWLEDGED)
-            siren_clear(r->relay->siren, key);
-    }
+    relay_event_committed(r->relay, ev);
     request_journaled(r);
 }
 
@@ -160,6 +150,7 @@ hooks_answer(struct request *r)
     const struct journal_event *ev = &r->ev;
     char id[24];
 
+    /* Logged here, on the request's thread, to keep the writer short. */
     pipeline_log_event(ev);
     snprintf(id, sizeof id, "%lld", (long long)ev->id);
     switch (ev->outcome) {

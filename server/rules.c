@@ -40,8 +40,10 @@ default_decision(const struct alert *a, struct decision *d)
             d->priority = -1;
         break;
     case SOURCE_HASHGATE:
-        d->priority = a->malicious ? 2 : 1;
-        d->siren = a->malicious;
+        /* A flagged file or a forged baseline means a break-in. */
+        d->siren = a->malicious ||
+                   (a->kind && strcmp(a->kind, "baseline") == 0);
+        d->priority = d->siren ? 2 : 1;
         break;
     case SOURCE_GENERIC:
     default:

@@ -18,6 +18,7 @@
 #include "conf/config.h"
 #include "notifiers/delivery.h"
 #include "notifiers/siren.h"
+#include "scanner/service.h"
 #include "server/clock.h"
 #include "server/commands.h"
 #include "server/http.h"
@@ -204,12 +205,19 @@ parse_args(int argc, char **argv, const char **path)
     return -1;
 }
 
+static void
+on_scan_report(json_t *report, void *relay)
+{
+    relay_feed_scan_report(relay, report);
+}
+
 /* Everything after the config is loaded; returns the exit status. */
 static int
 run(struct config *cfg_in)
 {
     struct relay relay = { .started_ms = clock_now_ms() };
     struct http_server *http = NULL;
+    struct scan_service *scans = NULL;
     const struct config *cfg;
     char err[256];
     int status = EXIT_TROUBLE;
@@ -245,11 +253,16 @@ run(struct config *cfg_in)
         log_error("serve", "%s", err);
         goto done;
     }
+    if (strv_len(cfg->scanner.paths) > 0 &&
+        !(scans = scan_service_start(&cfg->scanner, on_scan_report,
+                                     &relay)))
+        goto done;
     announce(http, cfg);
     wait_for_stop(relay.journal, cfg->file);
     status = 0;
 
 done:
+    scan_service_stop(scans);
     http_stop(http, DRAIN_GRACE_MS);
     delivery_stop(relay.delivery);
     siren_close(relay.siren);

@@ -18,7 +18,8 @@
 #include "tests/support/testutil.h"
 
 #define REPORT "hashgate/changes.json"
-#define KEY "web-03:5ee9795c38cd1919df2aaecae1169949"
+/* Checked against an independent SHA-256 of the sorted change lines. */
+#define KEY "web-03:c792eefc7e992bf72ef6974f285c25d6"
 
 struct result {
     enum handler_status rc;
@@ -364,6 +365,45 @@ test_thousands_of_changes_are_all_listed(void **state)
 }
 
 static void
+test_a_second_permission_change_is_a_different_key(void **state)
+{
+    struct result r;
+    char *first;
+
+    (void)state;
+    run_fixture(REPORT, &r);
+    first = strdup(r.a.key);
+    alert_free(&r.a);
+    run_changed(2, "mode", json_string("0777"), &r);
+    assert_int_equal(r.rc, HANDLER_OK);
+    assert_string_not_equal(r.a.key, first);
+    free(first);
+    alert_free(&r.a);
+}
+
+static void
+test_a_forged_baseline_is_its_own_alert(void **state)
+{
+    struct result r;
+
+    (void)state;
+    run_fixture("hashgate/baseline-tampered.json", &r);
+    assert_int_equal(r.rc, HANDLER_OK);
+    assert_int_equal(r.a.state, ALERT_FIRING);
+    assert_int_equal(r.a.severity, SEVERITY_CRITICAL);
+    assert_string_equal(r.a.kind, "baseline");
+    assert_string_equal(r.a.key, "web-03:baseline:baseline_auth:"
+                        "/var/lib/klaxon/baseline.db");
+    assert_string_equal(r.a.title, "web-03: integrity baseline "
+                        "/var/lib/klaxon/baseline.db cannot be trusted");
+    alert_free(&r.a);
+    run_changed(-1, "error", json_pack("{ss}", "type", "x"), &r);
+    assert_int_equal(r.rc, HANDLER_INVALID);
+    assert_string_equal(r.reason, "error needs type and baseline strings");
+    alert_free(&r.a);
+}
+
+static void
 test_truncated_report_is_refused_before_the_handler(void **state)
 {
     char *text = test_read_file(test_fixture_path(REPORT), NULL);
@@ -392,6 +432,8 @@ main(void)
         cmocka_unit_test(
             test_a_later_malicious_verdict_changes_only_the_suffix),
         cmocka_unit_test(test_a_different_new_hash_is_a_different_key),
+        cmocka_unit_test(test_a_second_permission_change_is_a_different_key),
+        cmocka_unit_test(test_a_forged_baseline_is_its_own_alert),
         cmocka_unit_test(test_malicious_count_may_be_a_string),
         cmocka_unit_test(test_unusable_virustotal_counts_flag_nothing),
         cmocka_unit_test(test_one_change_reads_in_the_singular),

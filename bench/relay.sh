@@ -1,0 +1,153 @@
+#!/bin/sh
+# Inbound throughput and latency of klaxon against its peers, on this
+# machine, in one run.
+#
+#   bench/relay.sh [SECONDS]       (make bench runs it with 10)
+#
+# For each server: wrk over 64 connections posting events with unique
+# keys (saturation: events/s, p50, p99), then wrk at about 1,000 events/s
+# (p50, p99), plus memory. klaxon runs durable (every 202 is fsync'd)
+# with delivery off, so only the inbound path is measured. Peers:
+# Prometheus Alertmanager (POST /api/v2/alerts, in memory) and adnanh's
+# webhook (one hook running /bin/true). After the saturation runs klaxon
+# takes more events until it has stored 300,000, and its RSS is read
+# again.
+set -eu
+
+SECONDS_PER_RUN=${1:-10}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+KLAXON=${KLAXON:-$TOP/klaxon}
+WORK=$(mktemp -d /tmp/klaxon-bench.XXXXXX)
+PIDS=""
+trap 'for p in $PIDS; do kill $p 2>/dev/null; done; sleep 0.3; rm -rf "$WORK"' EXIT
+
+for tool in wrk prometheus-alertmanager webhook; do
+    command -v $tool >/dev/null || { echo "bench: $tool missing (make deps-bench)" >&2; exit 2; }
+done
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+        echo $((20000 + $$ % 20000 + $1))
+}
+
+wait_port() {
+    i=0
+    while ! (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; do
+        i=$((i + 1)); [ $i -gt 100 ] && { echo "bench: port $1 never opened" >&2; exit 2; }
+        sleep 0.1
+    done
+}
+
+rss_kib() { awk '/^VmRSS/ {print $2}' /proc/$1/status; }
+hwm_kib() { awk '/^VmHWM/ {print $2}' /proc/$1/status; }
+pss_kib() { awk '/^Pss:/ {print $2}' /proc/$1/smaps_rollup; }
+
+# wrk scripts: unique keys per request; the body template is per server.
+cat > "$WORK/load.lua" <<'EOF'
+local n = 0
+local tid = 0
+local template = os.getenv("BENCH_BODY")
+local rate_delay = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+function setup(thread) thread:set("tid", tid); tid = tid + 1 end
+function request()
+    n = n + 1
+    local key = string.format("k%d-%d-%d", tid, n, math.random(1, 1e9))
+    return wrk.format("POST", nil, {["Content-Type"] = "application/json"},
+                      (template:gsub("KEY", key)))
+end
+function delay() return rate_delay end
+EOF
+
+# run_wrk NAME URL BODY CONNECTIONS DELAY_MS -> "rate p50 p99" (ms)
+run_wrk() {
+    out=$(BENCH_BODY=$3 BENCH_DELAY_MS=$5 wrk -t2 -c$4 -d${SECONDS_PER_RUN}s \
+          --latency -s "$WORK/load.lua" "$2" 2>&1)
+    echo "$out" > "$WORK/$1-$4.txt"
+    rate=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+    p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+    errs=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+    echo "$rate $p50 $p99 ${errs:-0}"
+}
+
+row() { printf '%-14s %12s %10s %10s %10s %10s %12s %12s\n' "$@"; }
+
+start_klaxon() {
+    port=$(free_port 1)
+    cat > "$WORK/klaxon.conf" <<EOF
+server: { listen = ["127.0.0.1:$port"]; max_connections = 4096; };
+journal: { path = "$WORK/klaxon.db"; };
+sources: { generic = { token = "bench-token-123"; }; };
+log_level = "warn";
+EOF
+    "$KLAXON" serve -c "$WORK/klaxon.conf" 2>"$WORK/klaxon.log" &
+    KPID=$!; PIDS="$PIDS $KPID"
+    wait_port $port
+    KURL="http://127.0.0.1:$port/hooks/generic?token=bench-token-123"
+}
+
+start_alertmanager() {
+    port=$(free_port 2)
+    printf 'route:\n  receiver: none\nreceivers:\n  - name: none\n' > "$WORK/am.yml"
+    prometheus-alertmanager --config.file="$WORK/am.yml" \
+        --storage.path="$WORK/am" --web.listen-address=127.0.0.1:$port \
+        --cluster.listen-address= >"$WORK/am.log" 2>&1 &
+    APID=$!; PIDS="$PIDS $APID"
+    wait_port $port
+    AURL="http://127.0.0.1:$port/api/v2/alerts"
+}
+
+start_webhook() {
+    port=$(free_port 3)
+    cat > "$WORK/hooks.json" <<EOF
+[{"id": "generic", "execute-command": "/bin/true",
+  "response-message": "queued"}]
+EOF
+    webhook -hooks "$WORK/hooks.json" -ip 127.0.0.1 -port $port \
+        >"$WORK/webhook.log" 2>&1 &
+    WPID=$!; PIDS="$PIDS $WPID"
+    wait_port $port
+    WURL="http://127.0.0.1:$port/hooks/generic"
+}
+
+KBODY='{"title":"bench","message":"load","key":"KEY","priority":0}'
+ABODY='[{"labels":{"alertname":"bench","key":"KEY"},"annotations":{"summary":"load"}}]'
+WBODY='{"title":"bench","key":"KEY"}'
+
+echo "bench: $(nproc) cores, ${SECONDS_PER_RUN}s per run, $(date -u +%FT%TZ)"
+start_klaxon; start_alertmanager; start_webhook
+sleep 1
+k_idle=$(rss_kib $KPID); k_pss=$(pss_kib $KPID)
+a_idle=$(rss_kib $APID); w_idle=$(rss_kib $WPID)
+
+set -- $(run_wrk klaxon "$KURL" "$KBODY" 64 0); k_rate=$1 k_p50=$2 k_p99=$3 k_err=$4
+set -- $(run_wrk am "$AURL" "$ABODY" 64 0); a_rate=$1 a_p50=$2 a_p99=$3 a_err=$4
+set -- $(run_wrk webhook "$WURL" "$WBODY" 64 0); w_rate=$1 w_p50=$2 w_p99=$3 w_err=$4
+
+# About 1,000 events/s: 10 connections, each waiting 10 ms between requests.
+set -- $(run_wrk klaxon "$KURL" "$KBODY" 10 10); k_r1=$1 k_l50=$2 k_l99=$3
+set -- $(run_wrk am "$AURL" "$ABODY" 10 10); a_r1=$1 a_l50=$2 a_l99=$3
+set -- $(run_wrk webhook "$WURL" "$WBODY" 10 10); w_r1=$1 w_l50=$2 w_l99=$3
+
+k_peak=$(hwm_kib $KPID); a_peak=$(hwm_kib $APID); w_peak=$(hwm_kib $WPID)
+
+echo
+row server "events/s" "p50" "p99" "errors" "@1k p99" "idle RSS" "peak RSS"
+row klaxon "$k_rate" "$k_p50" "$k_p99" "$k_err" "$k_l99" "${k_idle}K" "${k_peak}K"
+row alertmanager "$a_rate" "$a_p50" "$a_p99" "$a_err" "$a_l99" "${a_idle}K" "${a_peak}K"
+row webhook "$w_rate" "$w_p50" "$w_p99" "$w_err" "$w_l99" "${w_idle}K" "${w_peak}K"
+echo
+echo "klaxon at ~1k/s: ${k_r1}/s p50 $k_l50 p99 $k_l99; idle PSS ${k_pss}K"
+awk -v k="$k_rate" -v a="$a_rate" -v w="$w_rate" 'BEGIN {
+    printf "klaxon / alertmanager: %.2fx   klaxon / webhook: %.2fx\n", k / a, k / w }'
+
+# Fill klaxon up to 300,000 stored events, then read its memory again.
+stored() { sqlite3 "$WORK/klaxon.db" 'SELECT count(*) FROM events' 2>/dev/null || echo 0; }
+kill $APID $WPID 2>/dev/null || true
+n=$(stored)
+while [ "$n" -lt 300000 ]; do
+    BENCH_BODY=$KBODY BENCH_DELAY_MS=0 wrk -t2 -c64 -d5s -s "$WORK/load.lua" \
+        "$KURL" >/dev/null 2>&1
+    n=$(stored)
+done
+echo "klaxon after $n stored events: RSS $(rss_kib $KPID)K, peak $(hwm_kib $KPID)K, PSS $(pss_kib $KPID)K, journal $(du -sk "$WORK" | cut -f1)K on disk"
