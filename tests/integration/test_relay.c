@@ -523,7 +523,7 @@ test_full_disk_gives_503_then_recovers(void **state)
     f->d.fsize_limit = 256 * 1024;
     daemon_start(&f->d);
     for (i = 0; i < 400 && !refused; i++) {
-        char body[160];
+        char body[256];
 
         snprintf(body, sizeof body, "{\"title\":\"disk %d\",\"key\":\"k%d\","
                  "\"message\":\"%0100d\"}", i, i, 0);
