@@ -10,6 +10,11 @@
  * a crash between the send and the commit can repeat it once after a
  * restart, which alerting prefers to a miss.
  *
+ * A result is committed on the writer thread while this thread may be
+ * reading an older snapshot of the journal, in which the delivery still
+ * looks pending. So a delivery leaves the busy set only at the start of
+ * the next read, which is sure to see the commit.
+ *
  * Order: a person's deliveries for one alert go out one at a time in the
  * order they were scheduled (the query skips any with an earlier one
  * still pending), so a resolve notice never overtakes its alert.
@@ -70,10 +75,13 @@ struct delivery {
     atomic_bool stopping;
     int in_flight;
 
-    /* Deliveries picked and not yet committed; the journal's completion
-       callback runs on the writer thread, hence the lock. */
+    /* Deliveries picked and not yet seen committed; the journal's
+       completion callback runs on the writer thread, hence the lock. */
     pthread_mutex_t lock;
-    int64_t busy[MAX_BUSY];
+    struct busy {
+        int64_t id;
+        bool committed;     /* result on disk; drop before the next read */
+    } busy[MAX_BUSY];
     int nbusy;
 };
 
@@ -85,9 +93,26 @@ is_busy(struct delivery *d, int64_t id)
 
     pthread_mutex_lock(&d->lock);
     for (i = 0; i < d->nbusy && !found; i++)
-        found = d->busy[i] == id;
+        found = d->busy[i].id == id;
     pthread_mutex_unlock(&d->lock);
     return found;
+}
+
+/* Forget deliveries whose results are committed. Called before a read
+   of the journal, whose snapshot then includes those commits. */
+static void
+drop_committed(struct delivery *d)
+{
+    int i = 0;
+
+    pthread_mutex_lock(&d->lock);
+    while (i < d->nbusy) {
+        if (d->busy[i].committed)
+            d->busy[i] = d->busy[--d->nbusy];
+        else
+            i++;
+    }
+    pthread_mutex_unlock(&d->lock);
 }
 
 static int
@@ -105,11 +130,13 @@ static void
 mark_busy(struct delivery *d, int64_t id)
 {
     pthread_mutex_lock(&d->lock);
-    d->busy[d->nbusy++] = id;
+    d->busy[d->nbusy].id = id;
+    d->busy[d->nbusy++].committed = false;
     pthread_mutex_unlock(&d->lock);
 }
 
-/* The journal committed a result: the delivery may be picked again. */
+/* The journal committed a result: after the next read, the delivery may
+   be picked again (if it is to be retried). */
 static void
 recorded(struct delivery_result *res)
 {
@@ -119,10 +146,8 @@ recorded(struct delivery_result *res)
 
     pthread_mutex_lock(&d->lock);
     for (i = 0; i < d->nbusy; i++) {
-        if (d->busy[i] == t->id) {
-            d->busy[i] = d->busy[--d->nbusy];
-            break;
-        }
+        if (d->busy[i].id == t->id)
+            d->busy[i].committed = true;
     }
     pthread_mutex_unlock(&d->lock);
     delivery_wake(d);
@@ -240,6 +265,7 @@ start_due(struct delivery *d)
     const struct config *cfg;
     int room = MAX_IN_FLIGHT - d->in_flight, rc;
 
+    drop_committed(d);
     if (room <= 0 || busy_count(d) >= MAX_BUSY - MAX_IN_FLIGHT)
         return;
     cfg = live_config_acquire();

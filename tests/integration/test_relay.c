@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -651,6 +652,69 @@ test_without_pushover_token_events_are_kept_undelivered(void **state)
     assert_int_equal(mock_http_count(f->mock.http), 0);
 }
 
+struct poster {
+    struct fixture *f;
+    int first;
+};
+
+static void *
+post_many(void *arg)
+{
+    struct poster *p = arg;
+    char url[256], body[128];
+    struct http_reply r;
+    int i;
+
+    snprintf(url, sizeof url, "%s/hooks/generic?token=generic-secret-1",
+             p->f->d.base);
+    for (i = p->first; i < p->first + 15; i++) {
+        snprintf(body, sizeof body, "{\"title\":\"burst %d\",\"key\":"
+                 "\"burst-%d\",\"priority\":1}", i, i);
+        post_json(&r, url, body, NULL);
+        assert_int_equal(r.status, 202);
+        http_reply_free(&r);
+    }
+    return NULL;
+}
+
+static void
+test_a_burst_is_pushed_exactly_once_per_person(void **state)
+{
+    struct fixture *f = *state;
+    struct poster posters[4];
+    pthread_t threads[4];
+    char seen[60][2];
+    size_t i, n;
+    int k;
+
+    daemon_start(&f->d);
+    for (k = 0; k < 4; k++) {
+        posters[k].f = f;
+        posters[k].first = k * 15;
+        pthread_create(&threads[k], NULL, post_many, &posters[k]);
+    }
+    for (k = 0; k < 4; k++)
+        pthread_join(threads[k], NULL);
+    assert_int_equal(mock_http_wait(f->mock.http, 120, 10000), 0);
+    /* Results are committed after the answers: give repeats a chance. */
+    usleep(1500 * 1000);
+    n = mock_http_count(f->mock.http);
+    assert_int_equal(n, 120);
+    memset(seen, 0, sizeof seen);
+    for (i = 0; i < n; i++) {
+        char *title = field(f, i, "title"), *user = field(f, i, "user");
+        int who = strcmp(user, "uAliceKey") == 0 ? 0 : 1;
+
+        k = atoi(title + strlen("burst "));
+        assert_true(k >= 0 && k < 60);
+        if (seen[k][who]++)
+            fail_msg("%s pushed twice to %s", title, user);
+        free(title);
+        free(user);
+    }
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
 static void
 test_secrets_never_appear_in_the_log(void **state)
 {
@@ -698,6 +762,7 @@ main(void)
         T(test_reload_keeps_old_config_when_new_one_is_bad),
         T(test_health_metrics_and_alert_list),
         T(test_without_pushover_token_events_are_kept_undelivered),
+        T(test_a_burst_is_pushed_exactly_once_per_person),
         T(test_secrets_never_appear_in_the_log),
 #undef T
     };
