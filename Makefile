@@ -10,6 +10,12 @@
 
 BUILD    ?= build
 CC       ?= cc
+# Quiet build lines; "make V=1" shows the full commands.
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
 PKGS      = libmicrohttpd libcurl jansson openssl libconfig sqlite3 \
             hidapi-hidraw libgpiod
 OPTFLAGS ?= -O2
@@ -52,26 +58,29 @@ DEB_FUZZ  = clang libclang-rt-14-dev
 all: klaxon
 
 klaxon: $(BUILD)/klaxon
-	cp $< $@
+	@cp $< $@
 
 $(BUILD)/klaxon: $(BUILD)/server/main.o $(BUILD)/libklaxon.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libklaxon.a: $(LIB_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libsupport.a: $(SUP_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libsupport.a $(BUILD)/libklaxon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
+	@echo "  CC LD   $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
 
 -include $(LIB_OBJ:.o=.d) $(SUP_OBJ:.o=.d) $(BUILD)/server/main.d
 
@@ -92,6 +101,7 @@ test: deps
 	@$(MAKE) --no-print-directory check-style
 	@$(MAKE) --no-print-directory test-unit test-integration
 	@$(MAKE) --no-print-directory test-asan
+	@echo "make test: all tests passed, plain and under ASan + UBSan"
 
 check-style:
 	@tools/check-style

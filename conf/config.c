@@ -5,6 +5,7 @@
  */
 #include "conf/config.h"
 
+#include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -176,9 +177,11 @@ config_load(struct config *cfg, const char *path, struct config_errors *errs)
     if (!(cfg->file = strdup(path)))
         return -1;
     config_init(&lc);
+    errno = 0;
     if (config_read_file(&lc, path) != CONFIG_TRUE) {
         if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
-            config_errors_add(errs, "%s: cannot read the file", path);
+            config_errors_add(errs, "%s: cannot read the file: %s", path,
+                              strerror(errno ? errno : EIO));
         else
             config_errors_add(errs, "%s:%d: %s", config_error_file(&lc) ?
                               config_error_file(&lc) : path,
@@ -217,8 +220,12 @@ config_load_default(struct config *cfg, const char *explicit_path)
         if (access(candidates[i], F_OK) == 0)
             path = candidates[i];
     }
-    if (!path)
+    if (!path) {
+        fprintf(stderr, "info config: no config file (looked for "
+                "./klaxon.conf and /etc/klaxon/klaxon.conf): using the "
+                "built-in defaults\n");
         return config_defaults(cfg);
+    }
     rc = config_load(cfg, path, &errs);
     if (rc < 0 && errs.count == 0)
         fprintf(stderr, "%s: out of memory while loading\n", path);

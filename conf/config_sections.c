@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conf/hours.h"
 #include "server/listen.h"
@@ -285,6 +286,25 @@ load_virustotal(struct reader *r, config_setting_t *s,
     reader_int(r, s, "per_day", &vt->per_day, 1, 10000000);
 }
 
+/* The baseline's HMAC key: long enough, and a key file only its owner
+   can read (the scanner creates a missing one with mode 0600). */
+static void
+check_scanner_key(struct reader *r, config_setting_t *s,
+                  const struct scanner_conf *sc)
+{
+    struct stat st;
+
+    if (sc->key && strlen(sc->key) < 16)
+        reader_error(r, config_setting_get_member(s, "key"),
+                     "scanner 'key' must be at least 16 characters");
+    if (sc->key_file && stat(sc->key_file, &st) == 0 &&
+        (st.st_mode & 077) != 0)
+        reader_error(r, config_setting_get_member(s, "key_file"),
+                     "key file '%s' must not be readable by others "
+                     "(mode %04o; chmod 600 it)", sc->key_file,
+                     (unsigned)(st.st_mode & 07777));
+}
+
 void
 config_load_scanner(struct reader *r, config_setting_t *s,
                     struct config *cfg)
@@ -313,4 +333,5 @@ config_load_scanner(struct reader *r, config_setting_t *s,
         load_virustotal(r, vt, &sc->virustotal);
     if (sc->key && sc->key_file)
         reader_error(r, s, "give the scanner 'key' or 'key_file', not both");
+    check_scanner_key(r, s, sc);
 }

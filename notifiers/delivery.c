@@ -309,10 +309,10 @@ finish(struct transfer *t, int give_up_after)
                        retry_random, NULL);
     if (res.verdict == PUSHOVER_REJECTED ||
         next - t->created_ms > (int64_t)give_up_after * 1000) {
-        log_error("pushover", "delivery %lld to %s: %s after %d attempts: "
+        log_error("pushover", "delivery %lld to %s: %s after %d attempt%s: "
                   "%s", (long long)t->id, t->person,
                   res.verdict == PUSHOVER_REJECTED ? "rejected" : "gave up",
-                  t->attempts + 1, quoted);
+                  t->attempts + 1, t->attempts ? "s" : "", quoted);
         metrics_delivery(DELIVERY_OUTCOME_FAILED, 0);
         record(t, DELIVERY_FAILED, 0, res.error);
         return;

@@ -166,9 +166,12 @@ body_kind_of(const char *content_type, const char *body, size_t len,
          strncasecmp(end - 5, "+json", 5) == 0))
         kind = BODY_JSON;
     else if (n == 33 && strncasecmp(p, "application/x-www-form-urlencoded",
-                                    n) == 0)
-        kind = BODY_FORM;
-    else {
+                                    n) == 0) {
+        /* curl -d and many scripts label a JSON document as a form; a
+           real form cannot start with '{' (its first field name would). */
+        p = body_skip_space(body, body + len);
+        kind = p < body + len && *p == '{' ? BODY_JSON : BODY_FORM;
+    } else {
         body_fail(e, 415, "unsupported content type %s",
                   body_excerpt(quoted, sizeof quoted, p, n));
         return -1;

@@ -71,7 +71,13 @@ check_config_main(int argc, char **argv)
     }
     if (!path)
         path = access("klaxon.conf", F_OK) == 0 ? "klaxon.conf" :
-               "/etc/klaxon/klaxon.conf";
+               access("/etc/klaxon/klaxon.conf", F_OK) == 0 ?
+               "/etc/klaxon/klaxon.conf" : NULL;
+    if (!path) {
+        fprintf(stderr, "klaxon: check-config: no config file (looked for "
+                "./klaxon.conf and /etc/klaxon/klaxon.conf)\n");
+        return EXIT_TROUBLE;
+    }
     if (config_load(&cfg, path, &errs) < 0) {
         for (i = 0; i < errs.count; i++)
             fprintf(stderr, "%s\n", errs.lines[i]);

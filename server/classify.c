@@ -130,8 +130,14 @@ classify_main(int argc, char **argv)
             return EXIT_TROUBLE;
         }
     }
-    if (argc - optind != 2 || (source = source_from_name(argv[optind])) < 0) {
+    if (argc - optind != 2) {
         usage(stderr);
+        return EXIT_TROUBLE;
+    }
+    if ((source = source_from_name(argv[optind])) < 0) {
+        fprintf(stderr, "klaxon: classify: unknown source '%s' (known: "
+                "pingdom, newrelic, sirportly, hashgate, generic)\n",
+                argv[optind]);
         return EXIT_TROUBLE;
     }
     if (config_load_default(&cfg, path) < 0) {

@@ -162,6 +162,16 @@ test_empty_body_is_refused(void **state)
 }
 
 static void
+test_json_sent_as_a_form_is_read_as_json(void **state)
+{
+    (void)state;
+    /* What curl -d sends: JSON labelled as a form. */
+    assert_decodes_to(FORM, "  {\"check_id\": 5}", "{\"check_id\": 5}");
+    REFUSED(FORM, "{\"check_id\": ", 400, "invalid JSON at line 1 "
+            "column 13: unexpected token near end of file");
+}
+
+static void
 test_json_that_is_not_an_object_is_refused(void **state)
 {
     (void)state;
@@ -397,6 +407,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_object_is_returned_as_sent),
+        cmocka_unit_test(test_json_sent_as_a_form_is_read_as_json),
         cmocka_unit_test(test_json_suffix_types_are_json),
         cmocka_unit_test(test_content_type_is_case_insensitive_with_parameters),
         cmocka_unit_test(test_other_charsets_are_unsupported),

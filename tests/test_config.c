@@ -330,7 +330,8 @@ test_syntax_error_and_missing_file(void **state)
     assert_int_equal(config_load(&cfg, "/nonexistent/k.conf", &errs), -1);
     assert_int_equal(errs.count, 1);
     assert_string_equal(errs.lines[0],
-                        "/nonexistent/k.conf: cannot read the file");
+                        "/nonexistent/k.conf: cannot read the file: "
+                        "No such file or directory");
     config_free(&cfg);
     config_errors_free(&errs);
 }
