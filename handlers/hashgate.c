@@ -1,9 +1,12 @@
 /*
  * The integrity scanner's report: the files added, modified, deleted or
  * changed in their attributes on one host, with VirusTotal's verdicts.
- * The same findings reported again get the same key, so hourly scans of
- * an unchanged compromise notify once; a later malicious verdict for
- * the same findings changes the key and notifies again.
+ *
+ * One alert per scanned host and root. Its revision is a digest of the
+ * findings (path, change, new hash, new mode): hourly scans of an
+ * unchanged compromise notify once, new findings or a later malicious
+ * verdict notify again, and a report with no changes (after the
+ * operator accepted them with "scan update") resolves the alert.
  */
 #include "handlers/handler.h"
 
@@ -32,7 +35,7 @@ static const char *const hashgate_verbs[HASHGATE_NCHANGES] = {
     "added", "modified", "deleted", "attributes changed",
 };
 
-/* Hex digits of the findings digest that go into the key. */
+/* Hex digits of the findings digest that make the revision. */
 #define HASHGATE_KEY_HEX 32
 
 /* enum hashgate_change of the name change, or -1. */
@@ -264,6 +267,37 @@ hashgate_title(const json_t *doc, const json_t *changes, const char *host,
                       root ? root : "", tail);
 }
 
+/* The alert's key: the host and the root it scanned. */
+static int
+hashgate_key(const json_t *doc, const char *host, struct alert *a)
+{
+    const char *root = field_text(doc, "root");
+
+    return alert_setf(&a->key, "%s:%s", host, root ? root : "");
+}
+
+/* A report without changes: whatever was open for this root is over. */
+static int
+hashgate_clean(const json_t *doc, const char *host, struct alert *a)
+{
+    const char *root = field_text(doc, "root");
+    json_int_t files = json_integer_value(json_object_get(doc,
+                                                          "files_scanned"));
+    time_t t;
+
+    a->state = ALERT_RESOLVED;
+    a->severity = SEVERITY_INFO;
+    if (field_time(doc, "scan_finished", FIELD_SECONDS, &t) == FIELD_OK)
+        a->time = t;
+    if (hashgate_key(doc, host, a) < 0 ||
+        field_add_tag(a, "host:", host) < 0 ||
+        alert_setf(&a->title, "%s: no changes%s%s", host,
+                   root ? " under " : "", root ? root : "") < 0)
+        return -1;
+    return alert_setf(&a->message, "%lld files match the baseline",
+                      (long long)files);
+}
+
 static int
 hashgate_fill(const json_t *doc, const json_t *changes, const char *host,
               struct alert *a)
@@ -282,7 +316,8 @@ hashgate_fill(const json_t *doc, const json_t *changes, const char *host,
     if (field_time(doc, "scan_finished", FIELD_SECONDS, &t) == FIELD_OK)
         a->time = t;
     if (hashgate_digest(changes, hex) < 0 ||
-        alert_setf(&a->key, "%s:%s%s", host, hex,
+        hashgate_key(doc, host, a) < 0 ||
+        alert_setf(&a->revision, "%s%s", hex,
                    a->malicious ? ":malicious" : "") < 0 ||
         field_add_tag(a, "host:", host) < 0 ||
         (a->malicious && field_add_tag(a, "", "malicious") < 0) ||
@@ -350,8 +385,8 @@ hashgate_parse(const json_t *payload, struct alert *out, char *reason,
     if ((rc = hashgate_check(changes, reason, reason_len)) != HANDLER_OK)
         return rc;
     if (json_array_size(changes) == 0)
-        return handler_result(HANDLER_IGNORE, reason, reason_len,
-                              "no changes");
+        return hashgate_clean(payload, host, out) < 0 ?
+               handler_nomem(reason, reason_len) : HANDLER_OK;
     if (hashgate_fill(payload, changes, host, out) < 0)
         return handler_nomem(reason, reason_len);
     return HANDLER_OK;

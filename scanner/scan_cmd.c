@@ -368,14 +368,18 @@ run(struct cmd *c, const struct scanner_conf *conf, enum scan_mode mode,
     }
     status = res == SCAN_CHANGED ? EXIT_FOUND : 0;
     if (mode != SCAN_CHECK) {
-        if (c->json)
-            emit(c, report, false);
-        else
+        /* What init or update accepted is not news for the relay. */
+        if (c->json) {
+            json_dumpf(report, stdout, JSON_INDENT(2));
+            fputc('\n', stdout);
+        } else {
             summary(mode, conf, report);
-    } else if (res == SCAN_CHANGED || c->json || !c->post_url) {
-        if ((res == SCAN_CHANGED || !c->post_url) &&
-            emit(c, report, true) < 0)
-            status = EXIT_TROUBLE;
+        }
+    } else if (emit(c, report, res == SCAN_CHANGED || !c->post_url) < 0) {
+        /* A clean report is posted too: it resolves the relay's alert
+           for this root once the changes were accepted. From cron it
+           prints nothing. */
+        status = EXIT_TROUBLE;
     }
     json_decref(report);
     if (mode == SCAN_CHECK && conf->virustotal.api_key &&

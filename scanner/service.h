@@ -14,8 +14,9 @@
 #include "conf/config.h"
 
 /*
- * Receives each report worth an alert (borrowed: json_incref to keep
- * it): a scan that found changes; the same report again when a later
+ * Receives each check's report (borrowed: json_incref to keep it): one
+ * that found changes, or a clean one (no changes, which resolves what
+ * an earlier report raised); the same report again when a later
  * VirusTotal verdict changed it (its "virustotal" counts filled in);
  * and an error report (field "error") when the baseline fails its
  * authentication. Called on the service's thread; it must not block for

@@ -42,6 +42,7 @@ alert_free(struct alert *a)
     free(a->url_title);
     free(a->assignee);
     free(a->kind);
+    free(a->revision);
     json_decref(a->tags);
     memset(a, 0, sizeof *a);
 }
@@ -129,6 +130,8 @@ alert_to_json(const struct alert *a)
         put_string(o, "assignee", a->assignee);
     if (a->kind)
         put_string(o, "kind", a->kind);
+    if (a->revision)
+        put_string(o, "revision", a->revision);
     if (a->source == SOURCE_HASHGATE)
         json_object_set_new(o, "malicious", json_boolean(a->malicious));
     return o;

@@ -58,6 +58,9 @@ struct alert {
     int priority;           /* sender's own priority, or ALERT_NO_PRIORITY */
     char *assignee;         /* person the sender assigned it to (username) */
     char *kind;             /* source-specific event kind, e.g. "assigned" */
+    char *revision;         /* what the alert says now: in the same state,
+                               a new revision is news, the same one a
+                               duplicate; NULL: the state alone counts */
     bool malicious;         /* scanner: VirusTotal flagged a file */
 };
 

@@ -43,6 +43,7 @@ static const char schema[] =
     "  siren INTEGER NOT NULL,"
     "  title TEXT, message TEXT, url TEXT,"
     "  recipients TEXT,"
+    "  revision TEXT,"
     "  first_ms INTEGER NOT NULL,"
     "  updated_ms INTEGER NOT NULL,"
     "  last_event INTEGER NOT NULL,"
@@ -75,6 +76,15 @@ journal_schema_apply(sqlite3 *db, char *err, size_t errlen)
 
     sqlite3_busy_timeout(db, 5000);
     if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    /* Journals made before alerts had revisions. */
+    if (sqlite3_exec(db, "SELECT revision FROM alerts LIMIT 0", NULL, NULL,
+                     NULL) != SQLITE_OK &&
+        sqlite3_exec(db, "ALTER TABLE alerts ADD COLUMN revision TEXT",
+                     NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         return -1;

@@ -2,7 +2,8 @@
  * Alert state machine and delivery scheduling, applied on the journal
  * writer's connection inside its transaction.
  *
- * A repeat of a key in its current state is a duplicate. "resolved" and
+ * A repeat of a key in its current state (and revision, for senders that
+ * revise an open alert) is a duplicate. "resolved" and
  * "acknowledged" act only on an open (firing or acknowledged) alert and
  * reach the people who heard of it firing. Priority-2 pushes keep their
  * receipt; resolving the alert schedules cancellation of each, including
@@ -32,7 +33,7 @@ enum stmt {
 
 static const char *const sql[ST_COUNT] = {
     [ST_FIND_ALERT] =
-        "SELECT id, state, last_event, recipients FROM alerts"
+        "SELECT id, state, last_event, recipients, revision FROM alerts"
         " WHERE source = ?1 AND dedup_key = ?2",
     [ST_ADD_EVENT] =
         "INSERT INTO events (received_ms, source, dedup_key, state, outcome,"
@@ -40,8 +41,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_PUT_ALERT] =
         "INSERT INTO alerts (source, dedup_key, state, severity, priority,"
         " siren, title, message, url, recipients, first_ms, updated_ms,"
-        " last_event) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-        " ?11, ?11, ?12)"
+        " last_event, revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+        " ?10, ?11, ?11, ?12, ?13)"
         " ON CONFLICT (source, dedup_key) DO UPDATE SET"
         " state = excluded.state, severity = excluded.severity,"
         " priority = excluded.priority, siren = excluded.siren,"
@@ -49,7 +50,7 @@ static const char *const sql[ST_COUNT] = {
         " url = excluded.url,"
         " recipients = coalesce(excluded.recipients, alerts.recipients),"
         " updated_ms = excluded.updated_ms,"
-        " last_event = excluded.last_event"
+        " last_event = excluded.last_event, revision = excluded.revision"
         " RETURNING id",
     [ST_ADD_DELIVERY] =
         "INSERT INTO deliveries (alert_id, event_id, person, kind, priority,"
@@ -87,6 +88,7 @@ struct prior {
     int state;              /* enum alert_state, -1 if unknown text */
     int64_t last_event;
     json_t *recipients;     /* of the last firing or info, or NULL */
+    char *revision;         /* or NULL */
 };
 
 struct pipeline *
@@ -166,6 +168,8 @@ find_alert(struct pipeline *p, const struct alert *a, struct prior *pr)
     pr->last_event = sqlite3_column_int64(s, 2);
     if ((text = (const char *)sqlite3_column_text(s, 3)))
         pr->recipients = json_loads(text, 0, NULL);
+    if ((text = (const char *)sqlite3_column_text(s, 4)))
+        pr->revision = strdup(text);
     sqlite3_reset(s);
     return SQLITE_OK;
 }
@@ -238,6 +242,7 @@ put_alert(struct pipeline *p, const struct journal_event *ev,
     bind_text(s, 10, list);
     sqlite3_bind_int64(s, 11, ev->received_ms);
     sqlite3_bind_int64(s, 12, ev->id);
+    bind_text(s, 13, a->revision);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *alert_id = sqlite3_column_int64(s, 0);
@@ -299,6 +304,12 @@ cancel_receipts(struct pipeline *p, int64_t alert_id, int64_t event_id,
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+static bool
+same_revision(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 /* Decide the outcome from the alert's prior state, before any write. */
 static void
 judge(struct journal_event *ev, const struct prior *pr)
@@ -306,7 +317,8 @@ judge(struct journal_event *ev, const struct prior *pr)
     enum alert_state st = ev->alert->state;
 
     ev->outcome = JOURNAL_QUEUED;
-    if (pr->exists && pr->state == (int)st && !ev->decision->repeat) {
+    if (pr->exists && pr->state == (int)st && !ev->decision->repeat &&
+        same_revision(pr->revision, ev->alert->revision)) {
         ev->outcome = JOURNAL_DUPLICATE;
         ev->id = pr->last_event;
         return;
@@ -365,6 +377,7 @@ pipeline_apply_event(struct pipeline *p, struct journal_event *ev)
     if (rc == SQLITE_OK && ev->outcome == JOURNAL_QUEUED)
         rc = schedule(p, ev, &pr);
     json_decref(pr.recipients);
+    free(pr.revision);
     return rc;
 }
 

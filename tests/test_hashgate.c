@@ -19,7 +19,8 @@
 
 #define REPORT "hashgate/changes.json"
 /* Checked against an independent SHA-256 of the sorted change lines. */
-#define KEY "web-03:c792eefc7e992bf72ef6974f285c25d6"
+#define REVISION "c792eefc7e992bf72ef6974f285c25d6"
+#define KEY "web-03:/var/www/shop"
 
 struct result {
     enum handler_status rc;
@@ -87,7 +88,8 @@ test_flagged_report_is_critical_and_malicious(void **state)
     (void)state;
     run_fixture(REPORT, &r);
     assert_int_equal(r.rc, HANDLER_OK);
-    assert_string_equal(r.a.key, KEY ":malicious");
+    assert_string_equal(r.a.key, KEY);
+    assert_string_equal(r.a.revision, REVISION ":malicious");
     assert_int_equal(r.a.state, ALERT_FIRING);
     assert_int_equal(r.a.severity, SEVERITY_CRITICAL);
     assert_true(r.a.malicious);
@@ -124,7 +126,7 @@ test_clean_report_is_high_and_keeps_outside_paths_whole(void **state)
     (void)state;
     run_fixture("hashgate/clean.json", &r);
     assert_int_equal(r.rc, HANDLER_OK);
-    assert_string_equal(r.a.key, "web-07:7a1a0f9edf3cbfc5832b9a66b3a4d941");
+    assert_string_equal(r.a.revision, "7a1a0f9edf3cbfc5832b9a66b3a4d941");
     assert_int_equal(r.a.severity, SEVERITY_HIGH);
     assert_false(r.a.malicious);
     assert_string_equal(r.a.title,
@@ -152,12 +154,12 @@ test_same_findings_in_another_order_have_the_same_key(void **state)
     json_array_remove(changes, 1);
     run(doc, &r);
     json_decref(doc);
-    assert_string_equal(r.a.key, KEY ":malicious");
+    assert_string_equal(r.a.revision, REVISION ":malicious");
     alert_free(&r.a);
 }
 
 static void
-test_a_later_malicious_verdict_changes_only_the_suffix(void **state)
+test_a_later_malicious_verdict_changes_the_revision_suffix(void **state)
 {
     struct result r;
 
@@ -165,6 +167,7 @@ test_a_later_malicious_verdict_changes_only_the_suffix(void **state)
     run_changed(0, "virustotal", NULL, &r);
     assert_int_equal(r.rc, HANDLER_OK);
     assert_string_equal(r.a.key, KEY);
+    assert_string_equal(r.a.revision, REVISION);
     assert_false(r.a.malicious);
     assert_int_equal(r.a.severity, SEVERITY_HIGH);
     assert_string_equal(r.a.title, "web-03: 4 files changed under "
@@ -174,16 +177,16 @@ test_a_later_malicious_verdict_changes_only_the_suffix(void **state)
 }
 
 static void
-test_a_different_new_hash_is_a_different_key(void **state)
+test_a_different_new_hash_is_a_different_revision(void **state)
 {
     struct result r;
 
     (void)state;
     run_changed(1, "sha256", json_string("00"), &r);
     assert_int_equal(r.rc, HANDLER_OK);
-    assert_string_not_equal(r.a.key, KEY ":malicious");
-    assert_true(strncmp(r.a.key, "web-03:", 7) == 0);
-    assert_int_equal(strlen(r.a.key), strlen(KEY ":malicious"));
+    assert_string_equal(r.a.key, KEY);
+    assert_string_not_equal(r.a.revision, REVISION ":malicious");
+    assert_int_equal(strlen(r.a.revision), strlen(REVISION ":malicious"));
     alert_free(&r.a);
 }
 
@@ -223,7 +226,7 @@ test_unusable_virustotal_counts_flag_nothing(void **state)
         run_changed(0, "virustotal", bad[i], &r);
         assert_int_equal(r.rc, HANDLER_OK);
         assert_false(r.a.malicious);
-        assert_string_equal(r.a.key, KEY);
+        assert_string_equal(r.a.revision, REVISION);
         alert_free(&r.a);
     }
 }
@@ -247,13 +250,19 @@ test_one_change_reads_in_the_singular(void **state)
 }
 
 static void
-test_no_changes_is_ignored(void **state)
+test_no_changes_resolves_the_root(void **state)
 {
     struct result r;
 
     (void)state;
     run_changed(-1, "changes", json_array(), &r);
-    assert_result(&r, HANDLER_IGNORE, "no changes");
+    assert_int_equal(r.rc, HANDLER_OK);
+    assert_int_equal(r.a.state, ALERT_RESOLVED);
+    assert_string_equal(r.a.key, KEY);
+    assert_null(r.a.revision);
+    assert_string_equal(r.a.title, "web-03: no changes under /var/www/shop");
+    assert_string_equal(r.a.message, "18342 files match the baseline");
+    alert_free(&r.a);
 }
 
 static void
@@ -365,18 +374,18 @@ test_thousands_of_changes_are_all_listed(void **state)
 }
 
 static void
-test_a_second_permission_change_is_a_different_key(void **state)
+test_a_second_permission_change_is_a_different_revision(void **state)
 {
     struct result r;
     char *first;
 
     (void)state;
     run_fixture(REPORT, &r);
-    first = strdup(r.a.key);
+    first = strdup(r.a.revision);
     alert_free(&r.a);
     run_changed(2, "mode", json_string("0777"), &r);
     assert_int_equal(r.rc, HANDLER_OK);
-    assert_string_not_equal(r.a.key, first);
+    assert_string_not_equal(r.a.revision, first);
     free(first);
     alert_free(&r.a);
 }
@@ -430,14 +439,15 @@ main(void)
         cmocka_unit_test(
             test_same_findings_in_another_order_have_the_same_key),
         cmocka_unit_test(
-            test_a_later_malicious_verdict_changes_only_the_suffix),
-        cmocka_unit_test(test_a_different_new_hash_is_a_different_key),
-        cmocka_unit_test(test_a_second_permission_change_is_a_different_key),
+            test_a_later_malicious_verdict_changes_the_revision_suffix),
+        cmocka_unit_test(test_a_different_new_hash_is_a_different_revision),
+        cmocka_unit_test(
+            test_a_second_permission_change_is_a_different_revision),
         cmocka_unit_test(test_a_forged_baseline_is_its_own_alert),
         cmocka_unit_test(test_malicious_count_may_be_a_string),
         cmocka_unit_test(test_unusable_virustotal_counts_flag_nothing),
         cmocka_unit_test(test_one_change_reads_in_the_singular),
-        cmocka_unit_test(test_no_changes_is_ignored),
+        cmocka_unit_test(test_no_changes_resolves_the_root),
         cmocka_unit_test(test_missing_or_mistyped_host_is_named),
         cmocka_unit_test(test_missing_or_mistyped_changes_is_named),
         cmocka_unit_test(test_change_that_is_not_an_object_is_named),

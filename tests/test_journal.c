@@ -98,10 +98,10 @@ teardown(void **state)
     return 0;
 }
 
-/* One alert with its decision, submitted and waited for. */
+/* One alert with its decision and revision, submitted and waited for. */
 static struct journal_event
-submit(struct env *e, const char *key, enum alert_state st,
-       const char *const *to, bool deliver)
+submit_revision(struct env *e, const char *key, enum alert_state st,
+                const char *const *to, bool deliver, const char *revision)
 {
     struct waiter w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
     struct journal_event ev = { 0 };
@@ -112,6 +112,7 @@ submit(struct env *e, const char *key, enum alert_state st,
     alert_init(&a, SOURCE_GENERIC);
     alert_set(&a.key, key);
     alert_set(&a.title, "title");
+    alert_set(&a.revision, revision);
     a.state = st;
     while (to && to[n])
         n++;
@@ -135,6 +136,13 @@ submit(struct env *e, const char *key, enum alert_state st,
     ev.alert = NULL;
     ev.decision = NULL;
     return ev;
+}
+
+static struct journal_event
+submit(struct env *e, const char *key, enum alert_state st,
+       const char *const *to, bool deliver)
+{
+    return submit_revision(e, key, st, to, deliver, NULL);
 }
 
 static long long
@@ -188,6 +196,26 @@ test_same_state_again_is_a_duplicate_of_the_first(void **state)
     assert_int_equal(again.id, first.id);
     assert_int_equal(count(e, "SELECT count(*) FROM events"), 1);
     assert_int_equal(count(e, "SELECT count(*) FROM deliveries"), 2);
+}
+
+static void
+test_a_new_revision_of_an_open_alert_is_news(void **state)
+{
+    struct env *e = *state;
+    struct journal_event ev;
+
+    submit_revision(e, "web", ALERT_FIRING, alice_bob, true, "r1");
+    ev = submit_revision(e, "web", ALERT_FIRING, alice_bob, true, "r1");
+    assert_int_equal(ev.outcome, JOURNAL_DUPLICATE);
+    ev = submit_revision(e, "web", ALERT_FIRING, alice_bob, true, "r2");
+    assert_int_equal(ev.outcome, JOURNAL_QUEUED);
+    assert_int_equal(ev.deliveries, 2);
+    assert_int_equal(count(e, "SELECT count(*) FROM alerts WHERE "
+                           "revision = 'r2'"), 1);
+    ev = submit_revision(e, "web", ALERT_RESOLVED, NULL, true, NULL);
+    assert_int_equal(ev.outcome, JOURNAL_QUEUED);
+    ev = submit_revision(e, "web", ALERT_RESOLVED, NULL, true, NULL);
+    assert_int_equal(ev.outcome, JOURNAL_DUPLICATE);
 }
 
 static void
@@ -422,6 +450,7 @@ main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_firing_event_is_stored_with_a_delivery_per_person),
         T(test_same_state_again_is_a_duplicate_of_the_first),
+        T(test_a_new_revision_of_an_open_alert_is_news),
         T(test_resolve_reaches_those_who_heard_it_fire),
         T(test_resolve_of_unknown_key_is_stored_and_ignored),
         T(test_delivery_off_schedules_nothing_but_keeps_the_alert),

@@ -231,17 +231,26 @@ post_sends_the_report_with_the_token(void **state)
     mock_request_free(req);
 }
 
+/* A clean report resolves what an earlier one raised at the relay. */
 static void
-post_without_changes_sends_nothing(void **state)
+post_without_changes_sends_the_clean_report(void **state)
 {
     struct fixture *f = *state;
+    struct mock_request *req;
     char url[128];
+    json_t *doc;
 
     init(f);
     snprintf(url, sizeof url, "%s/hooks/hashgate", mock_http_url(f->mock));
     assert_int_equal(run(f, "check", "--post", url, "--token", "t", NULL),
                      0);
-    assert_int_equal(mock_http_count(f->mock), 0);
+    assert_int_equal(mock_http_count(f->mock), 1);
+    req = mock_http_request(f->mock, 0);
+    doc = json_loads(req->body, 0, NULL);
+    assert_true(json_is_array(json_object_get(doc, "changes")));
+    assert_int_equal(json_array_size(json_object_get(doc, "changes")), 0);
+    json_decref(doc);
+    mock_request_free(req);
 }
 
 static void
@@ -332,7 +341,7 @@ main(void)
         T(changes_exit_1_with_a_grouped_report),
         T(json_prints_the_report_format),
         T(post_sends_the_report_with_the_token),
-        T(post_without_changes_sends_nothing),
+        T(post_without_changes_sends_the_clean_report),
         T(relay_refusing_the_post_exits_2),
         T(tampered_baseline_exits_2_naming_it),
         T(update_of_a_path_argument_accepts_it),

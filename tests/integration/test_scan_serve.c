@@ -112,6 +112,31 @@ test_a_new_file_is_pushed_once_at_priority_1(void **state)
     assert_int_equal(daemon_stop(&f->d), 0);
 }
 
+static void
+test_accepting_the_change_resolves_the_alert(void **state)
+{
+    struct fixture *f = *state;
+    char *out, *title, want[700];
+
+    daemon_start(&f->d);
+    assert_int_equal(daemon_wait_log(&f->d, "baseline created", 10000), 0);
+    write_file(f->tree, "cache.php", "<?php eval($_POST['x']);\n");
+    assert_int_equal(mock_http_wait(f->mock, 1, 10000), 0);
+    assert_int_equal(daemon_stop(&f->d), 0);
+
+    /* The operator looked, and accepts the file. */
+    assert_int_equal(klaxon_run(&out, "scan", "update", "-c", f->d.config,
+                                NULL), 0);
+    free(out);
+    daemon_start(&f->d);
+    assert_int_equal(mock_http_wait(f->mock, 2, 10000), 0);
+    title = field(f, 1, "title");
+    snprintf(want, sizeof want, "web-test: no changes under %s", f->tree);
+    assert_string_equal(title, want);
+    free(title);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
 /* Same order as the scanner's path collation for the rows we touch. */
 static int
 bytewise(void *arg, int la, const void *a, int lb, const void *b)
@@ -165,6 +190,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_a_new_file_is_pushed_once_at_priority_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_accepting_the_change_resolves_the_alert, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_a_tampered_baseline_is_an_emergency, setup, teardown),
     };
