@@ -53,6 +53,7 @@ DEB_BENCH = wrk webhook prometheus-alertmanager aide sqlite3 time perl
 DEB_FUZZ  = clang libclang-rt-14-dev
 
 .PHONY: all deps deps-bench deps-fuzz run test test-unit test-integration \
+        fuzz-targets \
         test-asan check-style bench bench-scan fuzz chaos soak clean
 
 all: klaxon
@@ -83,6 +84,25 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libsupport.a $(BUILD)/libklaxon.a
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TEST_LIBS)
 
 -include $(LIB_OBJ:.o=.d) $(SUP_OBJ:.o=.d) $(BUILD)/server/main.d
+
+# Fuzz targets (built by fuzz/run.sh with clang and libFuzzer).
+FUZZ_HANDLERS = pingdom newrelic sirportly hashgate generic
+FUZZ_BIN = $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(filter-out fuzz/handler.c,\
+             $(wildcard fuzz/*.c))) $(FUZZ_HANDLERS:%=$(BUILD)/fuzz/%)
+
+fuzz-targets: $(FUZZ_BIN)
+
+$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libklaxon.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(FUZZ_HANDLERS:%=$(BUILD)/fuzz/%): fuzz/handler.c $(BUILD)/libklaxon.a
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) \
+	    -DFUZZ_SOURCE=SOURCE_$(shell echo $(notdir $@) | tr a-z A-Z) \
+	    -o $@ $^ $(LDLIBS)
 
 deps:
 	@tools/install-deps $(DEB_BUILD)

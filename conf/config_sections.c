@@ -165,8 +165,13 @@ config_load_people(struct reader *r, config_setting_t *s, struct config *cfg)
             continue;
         }
         load_person(r, m, &cfg->people[cfg->npeople]);
-        if (!cfg->people[cfg->npeople].name)
+        if (!cfg->people[cfg->npeople].name) {
+            /* Reported already; drop what was read of it. */
+            free(cfg->people[cfg->npeople].pushover);
+            free(cfg->people[cfg->npeople].sirportly);
+            memset(&cfg->people[cfg->npeople], 0, sizeof *cfg->people);
             continue;
+        }
         for (j = 0; j < cfg->npeople; j++) {
             if (strcmp(cfg->people[j].name,
                        cfg->people[cfg->npeople].name) == 0)

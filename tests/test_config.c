@@ -204,6 +204,25 @@ test_wrong_types_and_ranges_are_reported(void **state)
     unload(&l);
 }
 
+/* Found by fuzzing: a nameless person's fields leaked, or were taken
+   over by the next person in the list. */
+static void
+test_a_person_without_name_leaves_nothing_behind(void **state)
+{
+    struct loaded l;
+
+    (void)state;
+    load_text(&l, "people = ( { pushover = \"uNameless\"; sirportly = "
+              "\"x\"; }, { name = \"bob\"; } );\n");
+    assert_int_equal(l.rc, -1);
+    assert_true(has_error(&l, 1, "person needs a 'name'"));
+    assert_int_equal(l.cfg.npeople, 1);
+    assert_string_equal(l.cfg.people[0].name, "bob");
+    assert_null(l.cfg.people[0].pushover);
+    assert_null(l.cfg.people[0].sirportly);
+    unload(&l);
+}
+
 static void
 test_bad_listen_addresses_are_rejected(void **state)
 {
@@ -361,6 +380,7 @@ main(void)
         cmocka_unit_test(test_every_section_is_read),
         cmocka_unit_test(test_unknown_keys_are_errors_with_their_line),
         cmocka_unit_test(test_wrong_types_and_ranges_are_reported),
+        cmocka_unit_test(test_a_person_without_name_leaves_nothing_behind),
         cmocka_unit_test(test_bad_listen_addresses_are_rejected),
         cmocka_unit_test(test_missing_environment_secret_is_an_error),
         cmocka_unit_test(test_tokens_random_empty_and_short),
