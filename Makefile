@@ -150,11 +150,11 @@ bench-scan: deps-bench all
 fuzz: deps-fuzz
 	fuzz/run.sh $${FUZZ_SECONDS:-60}
 
-chaos: all
-	bench/chaos.sh
+chaos: all $(TOOL_BIN)
+	KLAXON=$(BUILD)/klaxon KLAXON_TOOLS=$(BUILD)/tests/tools bench/chaos.sh
 
-soak: deps-bench all
-	bench/soak.sh
+soak: deps-bench all $(TOOL_BIN)
+	KLAXON=$(BUILD)/klaxon KLAXON_TOOLS=$(BUILD)/tests/tools bench/soak.sh
 
 clean:
 	rm -rf build klaxon
