@@ -32,7 +32,7 @@ free_port() {
 
 wait_port() {
     i=0
-    while ! (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null; do
+    while ! curl -s -o /dev/null "http://127.0.0.1:$1/"; do
         i=$((i + 1)); [ $i -gt 100 ] && { echo "bench: port $1 never opened" >&2; exit 2; }
         sleep 0.1
     done
@@ -48,10 +48,12 @@ local n = 0
 local tid = 0
 local template = os.getenv("BENCH_BODY")
 local rate_delay = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+local run = os.getenv("BENCH_RUN") or "0"
 function setup(thread) thread:set("tid", tid); tid = tid + 1 end
 function request()
     n = n + 1
-    local key = string.format("k%d-%d-%d", tid, n, math.random(1, 1e9))
+    -- Unique across threads (tid) and across wrk runs (BENCH_RUN).
+    local key = string.format("k%s-%d-%d", run, tid, n)
     return wrk.format("POST", nil, {["Content-Type"] = "application/json"},
                       (template:gsub("KEY", key)))
 end
@@ -60,7 +62,7 @@ EOF
 
 # run_wrk NAME URL BODY CONNECTIONS DELAY_MS -> "rate p50 p99" (ms)
 run_wrk() {
-    out=$(BENCH_BODY=$3 BENCH_DELAY_MS=$5 wrk -t2 -c$4 -d${SECONDS_PER_RUN}s \
+    out=$(BENCH_RUN="$(date +%s%N)" BENCH_BODY=$3 BENCH_DELAY_MS=$5 wrk -t2 -c$4 -d${SECONDS_PER_RUN}s \
           --latency -s "$WORK/load.lua" "$2" 2>&1)
     echo "$out" > "$WORK/$1-$4.txt"
     rate=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
@@ -146,7 +148,7 @@ stored() { sqlite3 "$WORK/klaxon.db" 'SELECT count(*) FROM events' 2>/dev/null |
 kill $APID $WPID 2>/dev/null || true
 n=$(stored)
 while [ "$n" -lt 300000 ]; do
-    BENCH_BODY=$KBODY BENCH_DELAY_MS=0 wrk -t2 -c64 -d5s -s "$WORK/load.lua" \
+    BENCH_RUN="$(date +%s%N)" BENCH_BODY=$KBODY BENCH_DELAY_MS=0 wrk -t2 -c64 -d5s -s "$WORK/load.lua" \
         "$KURL" >/dev/null 2>&1
     n=$(stored)
 done

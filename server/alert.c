@@ -9,6 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "notifiers/pushover.h"
+#include "notifiers/utf8.h"
+
 static const char *const source_names[SOURCE_COUNT] = {
     "pingdom", "newrelic", "sirportly", "hashgate", "generic",
 };
@@ -81,7 +84,38 @@ alert_add_tag(struct alert *a, const char *tag)
 {
     if (!a->tags && !(a->tags = json_array()))
         return -1;
+    if (json_array_size(a->tags) >= ALERT_MAX_TAGS)
+        return 0;
     return json_array_append_new(a->tags, json_string(tag));
+}
+
+static int
+clip(char **field, size_t max)
+{
+    char *cut;
+
+    if (!*field || utf8_count(*field, strlen(*field)) <= max)
+        return 0;
+    if (!(cut = utf8_cut(*field, strlen(*field), max, NULL)))
+        return -1;
+    free(*field);
+    *field = cut;
+    return 0;
+}
+
+int
+alert_clip(struct alert *a)
+{
+    /* A URL cut short points somewhere else: drop it instead. */
+    if (a->url && strlen(a->url) > PUSHOVER_URL_MAX) {
+        free(a->url);
+        a->url = NULL;
+    }
+    if (clip(&a->title, PUSHOVER_TITLE_MAX) < 0 ||
+        clip(&a->message, PUSHOVER_MESSAGE_MAX) < 0 ||
+        clip(&a->url_title, PUSHOVER_URL_TITLE_MAX) < 0)
+        return -1;
+    return 0;
 }
 
 bool

@@ -72,8 +72,20 @@ int alert_set(char **field, const char *value);
 /* Like alert_set but printf-formatted. */
 int alert_setf(char **field, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Append a copy of tag to a->tags. */
+/* Tags kept per alert; more are dropped (rules match a few). */
+#define ALERT_MAX_TAGS 64
+
+/* Append a copy of tag to a->tags, unless it already has ALERT_MAX_TAGS
+   (then the tag is dropped and 0 returned). */
 int alert_add_tag(struct alert *a, const char *tag);
+
+/*
+ * Cut title, message, url and url_title to what a phone shows (the
+ * Pushover limits, in characters). Every sender's alert goes through
+ * this before it is stored, so a huge payload cannot make the journal,
+ * the board or the API large. The raw payload is kept in full.
+ */
+int alert_clip(struct alert *a);
 bool alert_has_tag(const struct alert *a, const char *tag);
 
 /* The alert as a JSON object (new reference), for classify and the API. */

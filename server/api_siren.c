@@ -14,9 +14,8 @@
 #include "server/request.h"
 #include "server/token.h"
 
-/* -1 when the caller may go on, else the answer queued. */
-static int
-check_admin(struct request *r)
+enum MHD_Result
+api_check_admin(struct request *r)
 {
     char *tokens[2] = { r->cfg->server.admin_token, NULL };
 
@@ -27,16 +26,14 @@ check_admin(struct request *r)
     if (!token_matches(tokens, request_token(r)))
         return request_respond_error(r, MHD_HTTP_UNAUTHORIZED,
                                      "missing or wrong admin token");
-    return -1;
+    return (enum MHD_Result)-1;
 }
 
+/* Both answer requests that passed api_check_admin before their body
+   was read. */
 enum MHD_Result
 api_siren_off(struct request *r)
 {
-    int rc;
-
-    if ((rc = check_admin(r)) >= 0)
-        return (enum MHD_Result)rc;
     if (r->relay->siren)
         siren_silence(r->relay->siren);
     log_info("siren", "silenced by POST /api/v1/siren/off");
@@ -96,10 +93,8 @@ api_pushover_callback(struct request *r)
     char reason[160];
     const char *receipt;
     json_t *form;
-    int rc, status = 0;
+    int status = 0;
 
-    if ((rc = check_admin(r)) >= 0)
-        return (enum MHD_Result)rc;
     form = body_decode(request_header(r, MHD_HTTP_HEADER_CONTENT_TYPE),
                        r->body ? r->body : "", r->len, &status, reason,
                        sizeof reason);

@@ -112,6 +112,13 @@ hooks_finish(struct request *r)
     json_t *payload;
     int64_t now = clock_now_ms();
 
+    /* A journal known to be failing refuses at once rather than after
+       its next try; it probes the disk every second meanwhile. */
+    if (!journal_writable(r->relay->journal)) {
+        metrics_event(r->source, OUTCOME_UNAVAILABLE);
+        return request_respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                     "journal is not writable");
+    }
     if (!(payload = decode(r, &answer)))
         return answer;
     alert_free(&r->alert);
@@ -122,6 +129,9 @@ hooks_finish(struct request *r)
         return reject(r, MHD_HTTP_BAD_REQUEST, reason);
     if (hs == HANDLER_IGNORE)
         return ignore(r, reason);
+    if (alert_clip(&r->alert) < 0)
+        return request_respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                     "out of memory");
     if (r->alert.time == 0)
         r->alert.time = (time_t)(now / 1000);
     if (rules_decide(r->cfg, &r->alert, (time_t)(now / 1000),
@@ -144,6 +154,24 @@ hooks_finish(struct request *r)
     return MHD_YES;
 }
 
+static enum metric_outcome
+outcome_metric(enum journal_outcome o)
+{
+    switch (o) {
+    case JOURNAL_QUEUED: return OUTCOME_QUEUED;
+    case JOURNAL_DUPLICATE: return OUTCOME_DUPLICATE;
+    case JOURNAL_IGNORED: return OUTCOME_IGNORED;
+    default: return OUTCOME_UNAVAILABLE;
+    }
+}
+
+void
+hooks_unanswered(struct request *r)
+{
+    pipeline_log_event(&r->ev);
+    metrics_event(r->source, outcome_metric(r->ev.outcome));
+}
+
 enum MHD_Result
 hooks_answer(struct request *r)
 {
@@ -152,23 +180,23 @@ hooks_answer(struct request *r)
 
     /* Logged here, on the request's thread, to keep the writer short. */
     pipeline_log_event(ev);
+    metrics_event(r->source, outcome_metric(ev->outcome));
     snprintf(id, sizeof id, "%lld", (long long)ev->id);
     switch (ev->outcome) {
     case JOURNAL_QUEUED:
-        metrics_event(r->source, OUTCOME_QUEUED);
         return request_respond_json(r, MHD_HTTP_ACCEPTED,
                                     json_pack("{ss ss}", "id", id,
                                               "status", "queued"));
     case JOURNAL_DUPLICATE:
-        metrics_event(r->source, OUTCOME_DUPLICATE);
         return request_respond_json(r, MHD_HTTP_OK,
                                     json_pack("{ss ss}", "id", id,
                                               "status", "duplicate"));
     case JOURNAL_IGNORED:
-        return ignore(r, ev->reason);
+        return request_respond_json(r, MHD_HTTP_OK,
+                                    json_pack("{ss ss}", "status", "ignored",
+                                              "reason", ev->reason));
     case JOURNAL_UNAVAILABLE:
     default:
-        metrics_event(r->source, OUTCOME_UNAVAILABLE);
         return request_respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "%s",
                                      ev->reason);
     }

@@ -41,6 +41,7 @@ struct http_server {
     struct listener *listeners;
     size_t count;
     atomic_int active;          /* requests started and not completed */
+    atomic_bool stopping;
 };
 
 enum MHD_Result
@@ -149,19 +150,27 @@ request_token(struct request *r)
                                        "token");
 }
 
-/* Methods each fixed path answers. */
-static const struct {
+/* The fixed paths: methods, and who may send how much. */
+static const struct route {
     const char *path;
     const char *allow;
+    bool admin;                 /* needs server.admin_token */
     enum MHD_Result (*handler)(struct request *);
 } routes[] = {
-    { "/healthz", "GET, HEAD", api_healthz },
-    { "/metrics", "GET, HEAD", api_metrics },
-    { "/", "GET, HEAD", api_board },
-    { "/api/v1/alerts", "GET, HEAD", api_alerts },
-    { "/api/v1/siren/off", "POST", api_siren_off },
-    { "/pushover/callback", "POST", api_pushover_callback },
+    { "/healthz", "GET, HEAD", false, api_healthz },
+    { "/metrics", "GET, HEAD", false, api_metrics },
+    { "/", "GET, HEAD", false, api_board },
+    { "/api/v1/alerts", "GET, HEAD", false, api_alerts },
+    { "/api/v1/siren/off", "POST", true, api_siren_off },
+    { "/pushover/callback", "POST", true, api_pushover_callback },
 };
+
+/* Bodies the admin endpoints take are a few form fields at most. */
+#define ADMIN_MAX_BODY 4096
+
+/* How far past the limit an upload is read, to answer 413, before the
+   connection is dropped instead. */
+#define DISCARD_FACTOR 4
 
 static bool
 method_allowed(const char *allow, const char *method)
@@ -176,6 +185,36 @@ method_allowed(const char *allow, const char *method)
     return false;
 }
 
+static bool
+has_body(struct request *r)
+{
+    const char *len = request_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+    return (len && strtoull(len, NULL, 10) > 0) ||
+           request_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+/* Checks of a fixed path before any body is read: nobody without the
+   admin token gets to make klaxon buffer anything. */
+static enum MHD_Result
+begin_route(struct request *r, const struct route *route)
+{
+    enum MHD_Result rc;
+
+    if (!method_allowed(route->allow, r->method))
+        return request_respond_405(r, route->allow);
+    if (!route->admin) {
+        if (has_body(r))
+            return request_respond_error(r, MHD_HTTP_BAD_REQUEST,
+                                         "%s takes no body", r->method);
+        return MHD_YES;
+    }
+    if ((rc = api_check_admin(r)) != (enum MHD_Result)-1)
+        return rc;
+    r->max_body = ADMIN_MAX_BODY;
+    return MHD_YES;
+}
+
 /* First call of a request: route it; answer at once when possible. */
 static enum MHD_Result
 begin(struct request *r, const char *url)
@@ -183,16 +222,14 @@ begin(struct request *r, const char *url)
     size_t i;
     int rc;
 
+    r->max_body = r->cfg->server.max_body;
     if (strncmp(url, "/hooks/", 7) == 0) {
         rc = hooks_begin(r, url + 7);
         return rc < 0 ? MHD_YES : (enum MHD_Result)rc;
     }
     for (i = 0; i < sizeof routes / sizeof *routes; i++) {
-        if (strcmp(url, routes[i].path) != 0)
-            continue;
-        if (!method_allowed(routes[i].allow, r->method))
-            return request_respond_405(r, routes[i].allow);
-        return MHD_YES;
+        if (strcmp(url, routes[i].path) == 0)
+            return begin_route(r, &routes[i]);
     }
     return request_respond_error(r, MHD_HTTP_NOT_FOUND, "not found");
 }
@@ -202,6 +239,10 @@ finish(struct request *r, const char *url)
 {
     size_t i;
 
+    if (r->too_large)
+        return request_respond_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
+                                     "body is larger than %zu bytes",
+                                     r->max_body);
     if (strncmp(url, "/hooks/", 7) == 0)
         return hooks_finish(r);
     for (i = 0; i < sizeof routes / sizeof *routes; i++) {
@@ -211,16 +252,22 @@ finish(struct request *r, const char *url)
     return request_respond_error(r, MHD_HTTP_NOT_FOUND, "not found");
 }
 
-/* Keep the upload, up to max_body; past it, keep only the verdict. */
-static void
+/*
+ * Keep the upload, up to the request's limit. Past it the rest is read
+ * and dropped so the sender still gets its 413 (libmicrohttpd cannot
+ * answer in the middle of an upload), up to a bound: -1 means stop
+ * reading and close.
+ */
+static int
 append_body(struct request *r, const char *data, size_t size)
 {
-    size_t limit = r->cfg->server.max_body, cap;
+    size_t cap;
     char *grown;
 
-    if (r->too_large || r->len + size > limit) {
+    if (r->too_large || r->len + size > r->max_body) {
         r->too_large = true;
-        return;
+        r->discarded += size;
+        return r->discarded > DISCARD_FACTOR * r->max_body ? -1 : 0;
     }
     if (r->len + size + 1 > r->cap) {
         cap = r->cap ? r->cap : 4096;
@@ -228,7 +275,7 @@ append_body(struct request *r, const char *data, size_t size)
             cap *= 2;
         if (!(grown = realloc(r->body, cap))) {
             r->too_large = true;
-            return;
+            return 0;
         }
         r->body = grown;
         r->cap = cap;
@@ -236,6 +283,24 @@ append_body(struct request *r, const char *data, size_t size)
     memcpy(r->body + r->len, data, size);
     r->len += size;
     r->body[r->len] = '\0';
+    return 0;
+}
+
+static struct request *
+request_new(struct http_server *h, struct MHD_Connection *conn,
+            const char *method)
+{
+    struct request *r = calloc(1, sizeof *r);
+
+    if (!r)
+        return NULL;
+    r->relay = h->relay;
+    r->conn = conn;
+    r->method = method;
+    r->cfg = live_config_acquire();
+    alert_init(&r->alert, SOURCE_GENERIC);
+    atomic_fetch_add(&h->active, 1);
+    return r;
 }
 
 static enum MHD_Result
@@ -248,15 +313,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 
     (void)version;
     if (!r) {
-        if (!(r = calloc(1, sizeof *r)))
+        if (!(r = request_new(h, conn, method)))
             return MHD_NO;
-        r->relay = h->relay;
-        r->conn = conn;
-        r->method = method;
-        r->cfg = live_config_acquire();
-        alert_init(&r->alert, SOURCE_GENERIC);
-        atomic_fetch_add(&h->active, 1);
         *con_cls = r;
+        /* Draining for shutdown: finish what is in flight only. */
+        if (atomic_load(&h->stopping))
+            return request_respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                         "shutting down");
         return begin(r, url);
     }
     if (r->answered)
@@ -264,13 +327,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
     if (r->submitted)
         return atomic_load(&r->journaled) ? r->resume(r) : MHD_YES;
     if (*upload_size) {
-        append_body(r, upload, *upload_size);
+        if (append_body(r, upload, *upload_size) < 0)
+            return MHD_NO;
         *upload_size = 0;
-        if (r->too_large)
-            return request_respond_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
-                                         "body is larger than max_body "
-                                         "(%zu bytes)",
-                                         r->cfg->server.max_body);
         return MHD_YES;
     }
     return finish(r, url);
@@ -287,6 +346,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)why;
     if (!r)
         return;
+    /* The sender went away before its answer; what was stored stays
+       stored and is delivered, and is logged and counted here. */
+    if (r->submitted && atomic_load(&r->journaled) && !r->answered)
+        hooks_unanswered(r);
     alert_free(&r->alert);
     decision_free(&r->decision);
     live_config_release(r->cfg);
@@ -320,14 +383,17 @@ start_listener(struct http_server *h, struct listener *l,
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_request, h,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
         MHD_OPTION_LISTEN_SOCKET, l->fd,
+        /* Refuse ambiguous framing (two Content-Lengths, bare LF...),
+           the raw material of request smuggling behind a proxy. */
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 1 ? cores : 1),
         MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->server.max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->server.timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, NULL,
         MHD_OPTION_END);
     if (!l->daemon) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", l->name);
@@ -399,19 +465,28 @@ http_stop(struct http_server *h, int grace_ms)
 
     if (!h)
         return;
+    /* New connections are refused at once; requests that arrive on open
+       connections get 503 while those already accepted finish. */
+    atomic_store(&h->stopping, true);
     for (i = 0; i < h->count; i++) {
         if (h->listeners[i].daemon)
             MHD_quiesce_daemon(h->listeners[i].daemon);
+        close(h->listeners[i].fd);
+        h->listeners[i].fd = -1;
     }
     while (atomic_load(&h->active) > 0 && clock_mono_ms() < deadline)
         usleep(10000);
-    if (atomic_load(&h->active) > 0)
-        log_warn("http", "stopping with %d requests unfinished",
-                 atomic_load(&h->active));
+    if (atomic_load(&h->active) > 0) {
+        /* libmicrohttpd aborts the process when stopped with suspended
+           connections; leave them to the exit instead. */
+        log_error("http", "%d requests still waiting for the journal "
+                  "after %d ms; exiting without answering them",
+                  atomic_load(&h->active), grace_ms);
+        return;
+    }
     for (i = 0; i < h->count; i++) {
         if (h->listeners[i].daemon)
             MHD_stop_daemon(h->listeners[i].daemon);
-        close(h->listeners[i].fd);
     }
     free(h->listeners);
     free(h);

@@ -366,7 +366,7 @@ take_batch(struct journal *j, bool *stopping)
     pthread_mutex_lock(&j->lock);
     if (!j->head && !j->stopping) {
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += j->retry ? 1 : 5;
+        until.tv_sec += j->retry || !atomic_load(&j->writable) ? 1 : 5;
         pthread_cond_timedwait(&j->wake, &j->lock, &until);
     }
     batch = j->head;

@@ -91,7 +91,8 @@ relay_feed_scan_report(struct relay *relay, json_t *report)
     }
     if (se->alert.time == 0)
         se->alert.time = (time_t)(now / 1000);
-    if (rules_decide(se->cfg, &se->alert, (time_t)(now / 1000),
+    if (alert_clip(&se->alert) < 0 ||
+        rules_decide(se->cfg, &se->alert, (time_t)(now / 1000),
                      &se->decision) < 0) {
         log_error("scanner", "report dropped: out of memory");
         scan_event_free(se);

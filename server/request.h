@@ -25,6 +25,8 @@ struct request {
 
     char *body;                 /* the upload, NUL-terminated */
     size_t len, cap;
+    size_t max_body;            /* this request's limit */
+    size_t discarded;           /* bytes read and dropped past it */
     bool too_large;
 
     /* Hooks: what the payload became while the journal stores it. */
@@ -71,10 +73,16 @@ const char *request_token(struct request *r);
 int hooks_begin(struct request *r, const char *source);
 enum MHD_Result hooks_finish(struct request *r);
 enum MHD_Result hooks_answer(struct request *r);
+/* A stored event whose sender left before its answer: log and count. */
+void hooks_unanswered(struct request *r);
 
 /* Open and recent alerts as a JSON array (new reference), or NULL with
    the reason in err. */
 json_t *api_alert_list(struct relay *relay, char *err, size_t errlen);
+
+/* -1 (as an MHD result) when r carries the admin token, else the
+   answer queued (404 without an admin token configured, 401). */
+enum MHD_Result api_check_admin(struct request *r);
 
 /* The other endpoints (api.c); each answers the request. */
 enum MHD_Result api_healthz(struct request *r);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conf/hours.h"
+#include "server/log.h"
 
 /* What each source gets when no rule says otherwise. */
 static void
@@ -108,16 +109,20 @@ add_recipient(struct decision *d, const char *name)
     return 0;
 }
 
+/* Add to the note, with name quoted and cut: it may come from a
+   sender and the note ends up in the log. */
 static void
 add_note(struct decision *d, const char *fmt, const char *name)
 {
     size_t used = strlen(d->note);
+    char quoted[48];
 
     if (used && used < sizeof d->note - 2) {
         d->note[used++] = ';';
         d->note[used++] = ' ';
     }
-    snprintf(d->note + used, sizeof d->note - used, fmt, name);
+    snprintf(d->note + used, sizeof d->note - used, fmt,
+             log_quote(quoted, sizeof quoted, name));
 }
 
 /* Expand one "to" entry into people who can be pushed to. */
@@ -140,17 +145,17 @@ resolve_target(const struct config *cfg, const struct alert *a,
         if (!a->assignee)
             return 0;
         if (!(p = config_person_by_sirportly(cfg, a->assignee))) {
-            add_note(d, "assignee '%.40s' is not in people", a->assignee);
+            add_note(d, "assignee %s is not in people", a->assignee);
             return 0;
         }
         target = p->name;
     }
     if (!(p = config_person(cfg, target))) {
-        add_note(d, "'%.40s' is not in people", target);
+        add_note(d, "%s is not in people", target);
         return 0;
     }
     if (!p->pushover) {
-        add_note(d, "%.40s has no pushover key", p->name);
+        add_note(d, "%s has no pushover key", p->name);
         return 0;
     }
     return add_recipient(d, p->name);

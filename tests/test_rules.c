@@ -150,11 +150,17 @@ test_sirportly_goes_to_the_assignee_by_sirportly_name(void **state)
     alert_set(&a.assignee, "dave");
     assert_int_equal(rules_decide(cfg, &a, FRIDAY_10, &d), 0);
     assert_null(d.recipients);
-    assert_string_equal(d.note, "dave has no pushover key");
+    assert_string_equal(d.note, "\"dave\" has no pushover key");
     decision_free(&d);
     alert_set(&a.assignee, "zed");
     assert_int_equal(rules_decide(cfg, &a, FRIDAY_10, &d), 0);
-    assert_string_equal(d.note, "assignee 'zed' is not in people");
+    assert_string_equal(d.note, "assignee \"zed\" is not in people");
+    decision_free(&d);
+    /* A name from the sender cannot start a forged log line. */
+    alert_set(&a.assignee, "zed\ninfo serve: forged");
+    assert_int_equal(rules_decide(cfg, &a, FRIDAY_10, &d), 0);
+    assert_string_equal(d.note, "assignee \"zed?info serve: forged\" is "
+                        "not in people");
     decision_free(&d);
     alert_free(&a);
     config_drop(cfg);

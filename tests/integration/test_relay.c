@@ -14,8 +14,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <sqlite3.h>
 
 #include "tests/support/daemon.h"
 #include "tests/support/mock_http.h"
@@ -393,6 +398,155 @@ test_bad_requests_get_clear_4xx_and_the_daemon_keeps_serving(void **state)
     assert_int_equal(daemon_stop(&f->d), 0);
 }
 
+/* A raw HTTP/1.1 exchange on a fresh connection: send req, return the
+   status of the answer (0 if none). */
+static int
+raw_exchange(struct fixture *f, const char *req, size_t len)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    char answer[512] = "";
+    int fd, status = 0;
+    ssize_t n;
+    size_t sent = 0;
+
+    sa.sin_port = htons(atoi(strrchr(f->d.base, ':') + 1));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    while (sent < len && (n = send(fd, req + sent, len - sent,
+                                   MSG_NOSIGNAL)) > 0)
+        sent += n;
+    if ((n = recv(fd, answer, sizeof answer - 1, 0)) > 0) {
+        answer[n] = '\0';
+        sscanf(answer, "HTTP/1.1 %d", &status);
+    }
+    close(fd);
+    return status;
+}
+
+static void
+test_oversized_chunked_body_gets_413_and_bodies_only_where_due(void **state)
+{
+    struct fixture *f = *state;
+    char head[256], *req, url[256];
+    size_t chunk = 100000, len, i;
+    struct http_reply r;
+
+    daemon_start(&f->d);
+    /* 2 x 100 kB in chunks against max_body = 64 kB. */
+    len = snprintf(head, sizeof head, "POST /hooks/generic?token="
+                   "generic-secret-1 HTTP/1.1\r\nHost: x\r\n"
+                   "Content-Type: application/json\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n");
+    req = malloc(len + 2 * (chunk + 16) + 8);
+    memcpy(req, head, len);
+    for (i = 0; i < 2; i++) {
+        len += sprintf(req + len, "%zx\r\n", chunk);
+        memset(req + len, ' ', chunk);
+        len += chunk;
+        len += sprintf(req + len, "\r\n");
+    }
+    len += sprintf(req + len, "0\r\n\r\n");
+    assert_int_equal(raw_exchange(f, req, len), 413);
+    free(req);
+
+    /* GET takes no body; the admin endpoints need their token before a
+       byte of body is read. */
+    snprintf(url, sizeof url, "%s/healthz", f->d.base);
+    http_request(&r, "GET", url, "text/plain", "x", 1, NULL);
+    expect_reply(&r, 400, "GET takes no body");
+    http_reply_free(&r);
+    snprintf(url, sizeof url, "%s/api/v1/siren/off", f->d.base);
+    http_request(&r, "POST", url, "text/plain", "x", 1, NULL);
+    expect_reply(&r, 404, "no admin_token");
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_huge_titles_are_stored_cut_to_what_a_phone_shows(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char *body, url[256], *title;
+    json_t *doc;
+    size_t n = 200000;
+
+    daemon_start(&f->d);
+    body = malloc(n + 64);
+    strcpy(body, "{\"title\":\"");
+    memset(body + strlen(body), '\'', n);
+    strcpy(body + 10 + n, "\"}");
+    post_json(&r, hook(f, "generic", "generic-secret-1"), body, NULL);
+    free(body);
+    assert_int_equal(r.status, 413);
+    http_reply_free(&r);
+
+    body = malloc(60000);
+    strcpy(body, "{\"title\":\"");
+    memset(body + 10, 'x', 50000);
+    strcpy(body + 50010, "\"}");
+    post_json(&r, hook(f, "generic", "generic-secret-1"), body, NULL);
+    free(body);
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    snprintf(url, sizeof url, "%s/api/v1/alerts", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    doc = json_loads(r.body, 0, NULL);
+    title = (char *)json_string_value(json_object_get(json_array_get(
+        json_object_get(doc, "alerts"), 0), "title"));
+    /* 249 characters and an ellipsis. */
+    assert_int_equal(strlen(title), 249 + 3);
+    json_decref(doc);
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+struct stalled_post {
+    struct fixture *f;
+    long status;
+};
+
+static void *
+post_while_stalled(void *arg)
+{
+    struct stalled_post *p = arg;
+    struct http_reply r;
+    char url[256];
+
+    snprintf(url, sizeof url, "%s/hooks/generic?token=generic-secret-1",
+             p->f->d.base);
+    post_json(&r, url, "{\"title\":\"stalled\"}", NULL);
+    p->status = r.status;
+    http_reply_free(&r);
+    return NULL;
+}
+
+static void
+test_stop_while_the_journal_is_stalled_still_exits_cleanly(void **state)
+{
+    struct fixture *f = *state;
+    struct stalled_post p = { f, 0 };
+    char path[600];
+    pthread_t t;
+    sqlite3 *db;
+
+    daemon_start(&f->d);
+    /* Someone holds the journal: commits wait for the lock. */
+    snprintf(path, sizeof path, "%s/klaxon.db", f->d.dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    pthread_create(&t, NULL, post_while_stalled, &p);
+    usleep(300 * 1000);
+    assert_int_equal(daemon_stop(&f->d), 0);
+    pthread_join(t, NULL);
+    /* Not stored, so not accepted. */
+    assert_int_equal(p.status, 503);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+}
+
 static void
 test_failed_push_is_retried_and_delivered_once(void **state)
 {
@@ -545,8 +699,23 @@ test_full_disk_gives_503_then_recovers(void **state)
     assert_int_equal(r.status, 503);
     http_reply_free(&r);
 
-    /* Space comes back. */
+    /* While it is broken, events are refused at once. */
+    post_json(&r, hook(f, "generic", "generic-secret-1"),
+              "{\"title\":\"during\"}", NULL);
+    expect_reply(&r, 503, "journal is not writable");
+    http_reply_free(&r);
+
+    /* Space comes back; within a second or two the journal says so. */
     assert_int_equal(prlimit(f->d.pid, RLIMIT_FSIZE, &rl, NULL), 0);
+    for (i = 0; i < 100; i++) {
+        http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+        refused = r.status != 200;
+        http_reply_free(&r);
+        if (!refused)
+            break;
+        usleep(50 * 1000);
+    }
+    assert_false(refused);
     post_json(&r, hook(f, "generic", "generic-secret-1"),
               "{\"title\":\"after\"}", NULL);
     expect_reply(&r, 202, "queued");
@@ -754,6 +923,9 @@ main(void)
         T(test_sirportly_events_reach_the_assignee_only),
         T(test_tokens_are_checked),
         T(test_bad_requests_get_clear_4xx_and_the_daemon_keeps_serving),
+        T(test_oversized_chunked_body_gets_413_and_bodies_only_where_due),
+        T(test_huge_titles_are_stored_cut_to_what_a_phone_shows),
+        T(test_stop_while_the_journal_is_stalled_still_exits_cleanly),
         T(test_failed_push_is_retried_and_delivered_once),
         T(test_rejected_push_is_not_retried),
         T(test_accepted_event_survives_kill_9_and_is_delivered_once),
