@@ -312,7 +312,9 @@ apply_batch(struct journal *j, struct op *batch, int *scheduled)
             fail_event(op->u.ev, j->db);
         run(j->rollback_to);
         run(j->release);
-        rc = SQLITE_OK;
+        rc = pipeline_rebuild_index(j->pipeline);
+        if (rc != SQLITE_OK)
+            break;
     }
     if (rc == SQLITE_OK)
         rc = run(j->commit);
@@ -320,6 +322,8 @@ apply_batch(struct journal *j, struct op *batch, int *scheduled)
         log_error("journal", "%s: transaction of the batch failed: %s",
                   j->path, sqlite3_errmsg(j->db));
         exec(j->db, "ROLLBACK");
+        /* The index may name alerts that were never committed. */
+        pipeline_rebuild_index(j->pipeline);
     }
     return rc;
 }

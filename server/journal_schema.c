@@ -11,6 +11,8 @@
  * commit (that would stall a batch); journal_open's caller runs
  * checkpoints from another connection. Tables carry only the indexes
  * that inbound events need: each index costs a page write per commit.
+ * Alerts are found by (source, key) through the writer's in-memory
+ * index (server/alert_index.c), not an SQLite one.
  */
 #include "server/journal_schema.h"
 
@@ -46,8 +48,7 @@ static const char schema[] =
     "  revision TEXT,"
     "  first_ms INTEGER NOT NULL,"
     "  updated_ms INTEGER NOT NULL,"
-    "  last_event INTEGER NOT NULL,"
-    "  UNIQUE (source, dedup_key));"
+    "  last_event INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS deliveries ("
     "  id INTEGER PRIMARY KEY,"
     "  alert_id INTEGER NOT NULL,"

@@ -16,13 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/alert_index.h"
 #include "server/clock.h"
 #include "server/log.h"
 
 enum stmt {
-    ST_FIND_ALERT,
+    ST_ALERT_BY_ID,
     ST_ADD_EVENT,
-    ST_PUT_ALERT,
+    ST_NEW_ALERT,
+    ST_UPDATE_ALERT,
+    ST_ALL_ALERTS,
     ST_ADD_DELIVERY,
     ST_OPEN_RECEIPTS,
     ST_SET_RESULT,
@@ -32,26 +35,24 @@ enum stmt {
 };
 
 static const char *const sql[ST_COUNT] = {
-    [ST_FIND_ALERT] =
-        "SELECT id, state, last_event, recipients, revision FROM alerts"
-        " WHERE source = ?1 AND dedup_key = ?2",
+    [ST_ALERT_BY_ID] =
+        "SELECT source, dedup_key, state, last_event, recipients, revision"
+        " FROM alerts WHERE id = ?1",
     [ST_ADD_EVENT] =
         "INSERT INTO events (received_ms, source, dedup_key, state, outcome,"
         " content_type, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [ST_PUT_ALERT] =
+    [ST_NEW_ALERT] =
         "INSERT INTO alerts (source, dedup_key, state, severity, priority,"
         " siren, title, message, url, recipients, first_ms, updated_ms,"
         " last_event, revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-        " ?10, ?11, ?11, ?12, ?13)"
-        " ON CONFLICT (source, dedup_key) DO UPDATE SET"
-        " state = excluded.state, severity = excluded.severity,"
-        " priority = excluded.priority, siren = excluded.siren,"
-        " title = excluded.title, message = excluded.message,"
-        " url = excluded.url,"
-        " recipients = coalesce(excluded.recipients, alerts.recipients),"
-        " updated_ms = excluded.updated_ms,"
-        " last_event = excluded.last_event, revision = excluded.revision"
-        " RETURNING id",
+        " ?10, ?11, ?11, ?12, ?13)",
+    [ST_UPDATE_ALERT] =
+        "UPDATE alerts SET state = ?3, severity = ?4, priority = ?5,"
+        " siren = ?6, title = ?7, message = ?8, url = ?9,"
+        " recipients = coalesce(?10, recipients), updated_ms = ?11,"
+        " last_event = ?12, revision = ?13 WHERE id = ?14",
+    [ST_ALL_ALERTS] =
+        "SELECT id, source, dedup_key FROM alerts",
     [ST_ADD_DELIVERY] =
         "INSERT INTO deliveries (alert_id, event_id, person, kind, priority,"
         " title, message, url, url_title, timestamp, receipt, status,"
@@ -79,10 +80,12 @@ static const char *const sql[ST_COUNT] = {
 struct pipeline {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
+    struct alert_index *index;  /* (source, key) -> alerts.id */
 };
 
 /* What is known of the alert before this event. */
 struct prior {
+    uint64_t hash;          /* of (source, key) in the index */
     bool exists;
     int64_t id;
     int state;              /* enum alert_state, -1 if unknown text */
@@ -110,8 +113,16 @@ pipeline_new(sqlite3 *db, char *err, size_t errlen)
             return NULL;
         }
     }
+    if (!(p->index = alert_index_new()) ||
+        pipeline_rebuild_index(p) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot index the alerts: %s",
+                 sqlite3_errmsg(db));
+        pipeline_free(p);
+        return NULL;
+    }
     return p;
 }
+
 
 void
 pipeline_free(struct pipeline *p)
@@ -122,6 +133,7 @@ pipeline_free(struct pipeline *p)
         return;
     for (i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(p->st[i]);
+    alert_index_free(p->index);
     free(p);
 }
 
@@ -136,6 +148,27 @@ stmt(struct pipeline *p, enum stmt which)
     return s;
 }
 
+int
+pipeline_rebuild_index(struct pipeline *p)
+{
+    sqlite3_stmt *s = stmt(p, ST_ALL_ALERTS);
+    int rc;
+
+    alert_index_clear(p->index);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        uint64_t h = alert_index_hash(p->index,
+            source_from_name((const char *)sqlite3_column_text(s, 1)),
+            (const char *)sqlite3_column_text(s, 2));
+
+        if (alert_index_put(p->index, h, sqlite3_column_int64(s, 0)) < 0) {
+            sqlite3_reset(s);
+            return SQLITE_NOMEM;
+        }
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static void
 bind_text(sqlite3_stmt *s, int i, const char *text)
 {
@@ -145,33 +178,59 @@ bind_text(sqlite3_stmt *s, int i, const char *text)
         sqlite3_bind_null(s, i);
 }
 
+struct lookup {
+    struct pipeline *p;
+    const struct alert *alert;
+    struct prior *prior;
+    int rc;
+};
+
+/* Whether row id is the alert looked for; if so, read what it knows. */
+static bool
+is_the_alert(int64_t id, void *arg)
+{
+    struct lookup *l = arg;
+    sqlite3_stmt *s = stmt(l->p, ST_ALERT_BY_ID);
+    struct prior *pr = l->prior;
+    const char *text;
+    bool match;
+
+    sqlite3_bind_int64(s, 1, id);
+    if ((l->rc = sqlite3_step(s)) != SQLITE_ROW) {
+        l->rc = l->rc == SQLITE_DONE ? SQLITE_OK : l->rc;
+        sqlite3_reset(s);
+        return false;
+    }
+    l->rc = SQLITE_OK;
+    match = source_from_name((const char *)sqlite3_column_text(s, 0)) ==
+            (int)l->alert->source &&
+            strcmp((const char *)sqlite3_column_text(s, 1),
+                   l->alert->key) == 0;
+    if (match) {
+        pr->exists = true;
+        pr->id = id;
+        pr->state = alert_state_from_name((const char *)
+                                          sqlite3_column_text(s, 2));
+        pr->last_event = sqlite3_column_int64(s, 3);
+        if ((text = (const char *)sqlite3_column_text(s, 4)))
+            pr->recipients = json_loads(text, 0, NULL);
+        if ((text = (const char *)sqlite3_column_text(s, 5)))
+            pr->revision = strdup(text);
+    }
+    sqlite3_reset(s);
+    return match;
+}
+
 static int
 find_alert(struct pipeline *p, const struct alert *a, struct prior *pr)
 {
-    sqlite3_stmt *s = stmt(p, ST_FIND_ALERT);
-    const char *text;
-    int rc;
+    struct lookup l = { p, a, pr, SQLITE_OK };
 
     memset(pr, 0, sizeof *pr);
     pr->state = -1;
-    bind_text(s, 1, source_name(a->source));
-    bind_text(s, 2, a->key);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE)
-        return SQLITE_OK;
-    if (rc != SQLITE_ROW)
-        return rc;
-    pr->exists = true;
-    pr->id = sqlite3_column_int64(s, 0);
-    pr->state = alert_state_from_name((const char *)
-                                      sqlite3_column_text(s, 1));
-    pr->last_event = sqlite3_column_int64(s, 2);
-    if ((text = (const char *)sqlite3_column_text(s, 3)))
-        pr->recipients = json_loads(text, 0, NULL);
-    if ((text = (const char *)sqlite3_column_text(s, 4)))
-        pr->revision = strdup(text);
-    sqlite3_reset(s);
-    return SQLITE_OK;
+    pr->hash = alert_index_hash(p->index, a->source, a->key);
+    alert_index_find(p->index, pr->hash, is_the_alert, &l);
+    return l.rc;
 }
 
 static const char *const outcome_names[] = {
@@ -219,11 +278,12 @@ recipients_for(const struct journal_event *ev, const struct prior *pr)
     return list;
 }
 
+/* Write the alert's new state: a new row (indexed), or its row. */
 static int
 put_alert(struct pipeline *p, const struct journal_event *ev,
-          json_t *recipients, int64_t *alert_id)
+          const struct prior *pr, json_t *recipients, int64_t *alert_id)
 {
-    sqlite3_stmt *s = stmt(p, ST_PUT_ALERT);
+    sqlite3_stmt *s = stmt(p, pr->exists ? ST_UPDATE_ALERT : ST_NEW_ALERT);
     const struct alert *a = ev->alert;
     char *list = NULL;
     int rc;
@@ -243,14 +303,17 @@ put_alert(struct pipeline *p, const struct journal_event *ev,
     sqlite3_bind_int64(s, 11, ev->received_ms);
     sqlite3_bind_int64(s, 12, ev->id);
     bind_text(s, 13, a->revision);
+    if (pr->exists)
+        sqlite3_bind_int64(s, 14, pr->id);
     rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        *alert_id = sqlite3_column_int64(s, 0);
-        rc = SQLITE_OK;
-    }
     sqlite3_reset(s);
     free(list);
-    return rc;
+    if (rc != SQLITE_DONE)
+        return rc;
+    *alert_id = pr->exists ? pr->id : sqlite3_last_insert_rowid(p->db);
+    if (!pr->exists && alert_index_put(p->index, pr->hash, *alert_id) < 0)
+        return SQLITE_NOMEM;
+    return SQLITE_OK;
 }
 
 static int
@@ -345,7 +408,7 @@ schedule(struct pipeline *p, struct journal_event *ev,
     size_t i;
     int rc;
 
-    rc = put_alert(p, ev, recipients, &alert_id);
+    rc = put_alert(p, ev, pr, recipients, &alert_id);
     if (rc == SQLITE_OK && ev->deliver) {
         json_array_foreach(recipients, i, who) {
             rc = add_delivery(p, ev, alert_id, json_string_value(who),
@@ -481,7 +544,7 @@ pipeline_prune(struct pipeline *p, int days)
         if (rc != SQLITE_DONE)
             return rc;
     }
-    return SQLITE_OK;
+    return pipeline_rebuild_index(p);
 }
 
 void

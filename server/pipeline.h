@@ -33,6 +33,13 @@ int pipeline_apply_result(struct pipeline *p, struct delivery_result *res,
 int pipeline_apply_ack(struct pipeline *p, struct journal_ack *ack,
                        int *scheduled);
 
+/*
+ * Rebuild the in-memory alert index from the alerts table, as it stands
+ * in the open transaction. The journal calls it after any rollback and
+ * after pruning, so the index never claims or misses an alert.
+ */
+int pipeline_rebuild_index(struct pipeline *p);
+
 /* Delete rows older than days that nothing still needs. */
 int pipeline_prune(struct pipeline *p, int days);
 

@@ -720,6 +720,14 @@ test_full_disk_gives_503_then_recovers(void **state)
               "{\"title\":\"after\"}", NULL);
     expect_reply(&r, 202, "queued");
     http_reply_free(&r);
+    /* Events stored before the failure are still known: the failed
+       batches left no trace in dedup. */
+    post_json(&r, hook(f, "generic", "generic-secret-1"),
+              "{\"title\":\"disk 0\",\"key\":\"k0\",\"message\":\""
+              "0000000000000000000000000000000000000000000000000000000000"
+              "000000000000000000000000000000000000000000\"}", NULL);
+    expect_reply(&r, 200, "duplicate");
+    http_reply_free(&r);
     assert_int_equal(daemon_stop(&f->d), 0);
 }
 
