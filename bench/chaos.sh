@@ -24,9 +24,11 @@
 #           of klaxon stay bounded
 #
 # Environment: ROUNDS (20), EVENTS (2000), FAULT_EVENTS (1000),
-# FAULT_SECONDS (15), HANG_SECONDS (30), SLOW_CONNS (1000), SLOW_SECONDS (40), CASES
-# ("kill faults disk conns"), SEED (random), KEEP=1 keeps the work
-# directory. A whole run takes about ten minutes on two cores.
+# FAULT_SECONDS (15), HANG_SECONDS (30), SLOW_CONNS (1000), SLOW_SECONDS
+# (40; the probes need 25), CASES ("kill faults disk conns"), SEED
+# (random), KEEP=1 keeps the work directory. KLAXON and KLAXON_TOOLS
+# name the binary and the directory of the load tools (build/klaxon and
+# build/tests/tools). A whole run takes about ten minutes on two cores.
 set -u
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,6 +44,14 @@ SLOW_SECONDS=${SLOW_SECONDS:-40}
 CASES=${CASES:-kill faults disk conns}
 SEED=${SEED:-$$}
 RANDOM=$SEED
+for v in ROUNDS EVENTS FAULT_EVENTS FAULT_SECONDS HANG_SECONDS SLOW_CONNS \
+         SLOW_SECONDS SEED; do
+    case ${!v} in
+    ''|*[!0-9]*) echo "chaos: $v must be a whole number"; exit 2 ;;
+    esac
+done
+[ "$EVENTS" -ge 2 ] && [ "$FAULT_EVENTS" -ge 2 ] ||
+    { echo "chaos: EVENTS and FAULT_EVENTS must be at least 2"; exit 2; }
 
 TOKEN=chaos-token-1
 PEOPLE="uAliceKey uBobKey"
@@ -102,7 +112,8 @@ start_mock() {
     MOCK_PID=$!; PIDS="$PIDS $MOCK_PID"
     local i=0
     while [ ! -s "$1/mock.port" ]; do
-        i=$((i + 1)); [ $i -gt 100 ] && { echo "chaos: mock did not start"; exit 2; }
+        i=$((i + 1))
+        [ $i -gt 100 ] && { echo "chaos: mock did not start"; exit 2; }
         sleep 0.05
     done
     MOCK_PORT=$(cat "$1/mock.port")
@@ -224,8 +235,9 @@ burst_run() {
 # per person and event), order (a resolved push tried before its firing
 # push got through), early (a retry sooner than X-Limit-App-Reset
 # allowed), attempts, failed_attempts, max_dup_per_kill, unexplained
-# (repeats with no kill after the first copy). The first missing events
-# go to MOCKLOG.missing.
+# (repeats with no kill after the first copy), per_kill (repeats after
+# each kill). The first missing events go to MOCKLOG.missing, and each
+# repeated push to MOCKLOG.repeats as "kill ms_before_it user title".
 check_pushes() {
     local log=$1 kills=$2
     shift 2
@@ -236,7 +248,8 @@ check_pushes() {
     }
     function jnum(name) {
         if (!match($0, "\"" name "\":-?[0-9]+")) return -1
-        return substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3) + 0
+        return substr($0, RSTART + length(name) + 3,
+                      RLENGTH - length(name) - 3) + 0
     }
     BEGIN {
         np = split(people, person, " ")
@@ -279,13 +292,19 @@ check_pushes() {
             for (i = 1; i <= nk; i++)
                 if (kill[i] >= first[k] && (j == 0 || kill[i] < kill[j])) j = i
             if (j) perkill[j] += got[k] - 1; else unexplained += got[k] - 1
+            split(k, uk, SUBSEP)
+            printf "%s %d %s %s\n", j ? j : "none",
+                   j ? kill[j] - first[k] : 0, uk[1], uk[2] > (mlog ".repeats")
         }
         for (j in perkill) if (perkill[j] > maxper) maxper = perkill[j]
+        for (i = 1; i <= nk; i++) perlist = perlist (i > 1 ? "," : "") \
+                                          perkill[i] + 0
         printf "accepted=%d delivered=%d missing=%d pushes=%d duplicated=%d " \
                "order=%d early=%d attempts=%d failed_attempts=%d " \
-               "max_dup_per_kill=%d unexplained=%d\n", accepted, delivered,
-               accepted - delivered, pushes, dup, order, early, attempts,
-               failed, maxper, unexplained
+               "max_dup_per_kill=%d unexplained=%d per_kill=%s\n", accepted,
+               delivered, accepted - delivered, pushes, dup, order, early,
+               attempts, failed, maxper, unexplained, perlist == "" ? "-" :
+               perlist
     }' "$@" "$log"
 }
 
@@ -345,9 +364,12 @@ case_kill() {
     [ "$(field missing "$res")" = 0 ] ||
         fail "kill: $(field missing "$res") accepted events not pushed to" \
              "everyone (see $d/mock.log.missing)"
+    note "repeated pushes after each kill: $(field per_kill "$res")"
     [ "$(field max_dup_per_kill "$res")" -le $IN_FLIGHT ] ||
         fail "kill: $(field max_dup_per_kill "$res") pushes repeated after" \
-             "one kill, more than the $IN_FLIGHT that can be in flight"
+             "one kill, more than the $IN_FLIGHT that can be in flight" \
+             "(each repeat, its kill and how long before it the first copy" \
+             "went out: $d/mock.log.repeats; KEEP=1 keeps it)"
     [ "$(field unexplained "$res")" = 0 ] ||
         fail "kill: $(field unexplained "$res") pushes repeated with no" \
              "kill while the first was in flight"
@@ -443,7 +465,8 @@ wait_health() {
         fi
         sleep 0.2
     done
-    HEALTH_S=$(awk -v ms=$(( $(now_ms) - t0 )) 'BEGIN { printf "%.1f", ms / 1000 }')
+    HEALTH_S=$(awk -v ms=$(( $(now_ms) - t0 )) \
+               'BEGIN { printf "%.1f", ms / 1000 }')
 }
 
 # While the journal cannot be written: one event must get 503 with a
@@ -608,7 +631,7 @@ probe_health() {
     PROBE_MAX_MS=$(awk '{ print $2 * 1000 }' "$1/probes" | sort -n | tail -1)
     PROBE="$(grep -c '^200 ' "$1/probes")/$2"
     PROBE="$PROBE $(awk '{ print $2 * 1000 }' "$1/probes" | sort -n |
-                   awk -v n="$2" 'NR == int((n + 1) / 2) { printf "%.1f", $1 }')"
+        awk -v n="$2" 'NR == int((n + 1) / 2) { printf "%.1f", $1 }')"
     PROBE="$PROBE $(printf '%.1f' "$PROBE_MAX_MS")"
 }
 

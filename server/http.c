@@ -27,8 +27,9 @@
 #include "server/request.h"
 
 /* Request line and headers must fit in this much memory per
-   connection; larger ones get 431/414 from libmicrohttpd. */
-#define CONNECTION_MEMORY (32 * 1024)
+   connection; larger ones get 431/414 from libmicrohttpd. It is cleared
+   for every request, so it is kept to what senders need. */
+#define CONNECTION_MEMORY (16 * 1024)
 
 struct listener {
     struct MHD_Daemon *daemon;

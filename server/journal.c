@@ -277,53 +277,90 @@ apply(struct journal *j, struct op *op, int *scheduled)
     return SQLITE_MISUSE;
 }
 
-/* An event that fails on its own (not the disk) is refused alone. */
-static void
-fail_event(struct journal_event *ev, sqlite3 *db)
+/* What went wrong with result code rc, in SQLite's words. */
+static const char *
+error_text(sqlite3 *db, int rc)
 {
-    ev->outcome = JOURNAL_UNAVAILABLE;
-    snprintf(ev->reason, sizeof ev->reason, "journal error: %s",
-             sqlite3_errmsg(db));
+    return sqlite3_errcode(db) == rc ? sqlite3_errmsg(db) :
+           sqlite3_errstr(rc);
 }
 
-/* Apply a batch in one transaction. Returns SQLITE_OK or the disk error
-   that aborted it. */
+/* An event that fails on its own (not the disk) is refused alone. */
+static void
+fail_event(struct journal_event *ev, const char *why)
+{
+    ev->outcome = JOURNAL_UNAVAILABLE;
+    snprintf(ev->reason, sizeof ev->reason, "journal error: %s", why);
+}
+
+/*
+ * Apply every operation of the batch. Careful, each runs in a savepoint,
+ * so one that fails on its own (not the disk) is refused alone; else the
+ * first failure is returned as it is.
+ */
 static int
-apply_batch(struct journal *j, struct op *batch, int *scheduled)
+apply_all(struct journal *j, struct op *batch, int *scheduled, bool careful)
 {
     struct op *op;
     int rc;
 
-    if ((rc = run(j->begin)) != SQLITE_OK)
-        return rc;
     for (op = batch; op; op = op->next) {
-        if ((rc = run(j->savepoint)) != SQLITE_OK)
-            break;
+        if (careful && (rc = run(j->savepoint)) != SQLITE_OK)
+            return rc;
         rc = apply(j, op, scheduled);
         if (rc == SQLITE_OK) {
-            if ((rc = run(j->release)) != SQLITE_OK)
-                break;
+            if (careful && (rc = run(j->release)) != SQLITE_OK)
+                return rc;
             continue;
         }
-        if (is_disk_error(rc))
-            break;
-        log_error("journal", "operation failed: %s", sqlite3_errmsg(j->db));
+        if (!careful || is_disk_error(rc))
+            return rc;
+        log_error("journal", "%s: operation refused: %s", j->path,
+                  error_text(j->db, rc));
         if (op->type == OP_EVENT)
-            fail_event(op->u.ev, j->db);
+            fail_event(op->u.ev, error_text(j->db, rc));
         run(j->rollback_to);
         run(j->release);
-        rc = pipeline_rebuild_index(j->pipeline);
-        if (rc != SQLITE_OK)
-            break;
+        if ((rc = pipeline_rebuild_index(j->pipeline)) != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
+/* Undo the open transaction, and what the alert index learnt in it. */
+static void
+roll_back(struct journal *j)
+{
+    exec(j->db, "ROLLBACK");
+    pipeline_rebuild_index(j->pipeline);
+}
+
+/*
+ * Apply a batch in one transaction. Savepoints per operation cost the
+ * writer two statements each, so the batch first runs without them and
+ * only starts over carefully when an operation failed on its own.
+ * Returns SQLITE_OK or the disk error that aborted the batch.
+ */
+static int
+apply_batch(struct journal *j, struct op *batch, int *scheduled)
+{
+    int rc;
+
+    if ((rc = run(j->begin)) != SQLITE_OK)
+        return rc;
+    rc = apply_all(j, batch, scheduled, false);
+    if (rc != SQLITE_OK && !is_disk_error(rc)) {
+        roll_back(j);
+        *scheduled = 0;
+        if ((rc = run(j->begin)) == SQLITE_OK)
+            rc = apply_all(j, batch, scheduled, true);
     }
     if (rc == SQLITE_OK)
         rc = run(j->commit);
     if (rc != SQLITE_OK) {
         log_error("journal", "%s: transaction of the batch failed: %s",
                   j->path, sqlite3_errmsg(j->db));
-        exec(j->db, "ROLLBACK");
-        /* The index may name alerts that were never committed. */
-        pipeline_rebuild_index(j->pipeline);
+        roll_back(j);
     }
     return rc;
 }

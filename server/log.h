@@ -14,6 +14,9 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* Lines below this level are dropped. Default LOG_INFO. */
 void log_set_level(enum log_level level);
 
+/* Whether lines of level are written (to skip building them). */
+int log_enabled(enum log_level level);
+
 void log_msg(enum log_level level, const char *component,
              const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

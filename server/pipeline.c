@@ -432,6 +432,10 @@ pipeline_apply_event(struct pipeline *p, struct journal_event *ev)
 
     ev->deliveries = 0;
     ev->reason[0] = '\0';
+    /* Handlers always set a key; without one the event cannot be
+       stored, and is refused on its own. */
+    if (!ev->alert->key)
+        return SQLITE_CONSTRAINT;
     if ((rc = find_alert(p, ev->alert, &pr)) != SQLITE_OK)
         return rc;
     judge(ev, &pr);
@@ -553,6 +557,9 @@ pipeline_log_event(const struct journal_event *ev)
     const struct alert *a = ev->alert;
     char key[80];
 
+    if (!log_enabled(ev->outcome == JOURNAL_UNAVAILABLE ? LOG_WARN :
+                     LOG_INFO))
+        return;
     log_quote(key, sizeof key, a->key);
     switch (ev->outcome) {
     case JOURNAL_QUEUED:

@@ -397,6 +397,52 @@ test_state_survives_reopening(void **state)
                            "status = 'pending'"), 2);
 }
 
+/* Several events in flight at once, so they share a batch; the middle
+   one cannot be stored (no key). */
+static void
+test_one_bad_event_in_a_batch_is_refused_alone(void **state)
+{
+    struct env *e = *state;
+    struct waiter w[5];
+    struct journal_event ev[5];
+    struct decision d = { 0 };
+    struct alert a[5];
+    char key[16];
+    int i;
+
+    for (i = 0; i < 5; i++) {
+        pthread_mutex_init(&w[i].lock, NULL);
+        pthread_cond_init(&w[i].cond, NULL);
+        w[i].done = 0;
+        alert_init(&a[i], SOURCE_GENERIC);
+        snprintf(key, sizeof key, "b%d", i);
+        alert_set(&a[i].key, i == 2 ? NULL : key);
+        alert_set(&a[i].title, "t");
+        memset(&ev[i], 0, sizeof ev[i]);
+        ev[i].alert = &a[i];
+        ev[i].decision = &d;
+        ev[i].body = "{}";
+        ev[i].body_len = 2;
+        ev[i].received_ms = clock_now_ms();
+        ev[i].done = event_done;
+        ev[i].ctx = &w[i];
+    }
+    for (i = 0; i < 5; i++)
+        journal_submit(e->j, &ev[i]);
+    for (i = 0; i < 5; i++) {
+        wait_done(&w[i]);
+        assert_int_equal(ev[i].outcome, i == 2 ? JOURNAL_UNAVAILABLE :
+                         JOURNAL_QUEUED);
+        alert_free(&a[i]);
+    }
+    assert_non_null(strstr(ev[2].reason, "journal error"));
+    assert_int_equal(count(e, "SELECT count(*) FROM events"), 4);
+    assert_int_equal(count(e, "SELECT count(*) FROM alerts"), 4);
+    /* The index kept what was stored, and nothing else. */
+    assert_int_equal(submit(e, "b1", ALERT_FIRING, NULL, true).outcome,
+                     JOURNAL_DUPLICATE);
+}
+
 struct burst {
     struct env *e;
     int first;
@@ -460,6 +506,7 @@ main(void)
         T(test_prune_removes_only_old_rows),
         T(test_state_survives_reopening),
         T(test_concurrent_events_each_get_their_own_id),
+        T(test_one_bad_event_in_a_batch_is_refused_alone),
 #undef T
     };
 
