@@ -70,8 +70,10 @@ struct delivery {
     struct journal *journal;
     sqlite3 *db;
     sqlite3_stmt *due, *next;
-    CURLM *multi;
+    CURLM *multi;           /* made at the first push, under lock */
     pthread_t thread;
+    pthread_cond_t wake;    /* sleeps on this until multi exists */
+    bool woken;
     atomic_bool stopping;
     int in_flight;
 
@@ -203,6 +205,30 @@ prepare_message(struct transfer *t, sqlite3_stmt *s, const struct config *cfg,
     return rc;
 }
 
+/*
+ * libcurl and its TLS library are set up only when the first push is
+ * due: a relay that never pushes (delivery off, a quiet week) does not
+ * carry their few megabytes of state.
+ */
+static int
+ensure_multi(struct delivery *d)
+{
+    CURLM *m;
+
+    if (d->multi)
+        return 0;
+    if (!(m = curl_multi_init())) {
+        log_error("pushover", "cannot set up libcurl; pushes wait");
+        return -1;
+    }
+    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
+    curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    pthread_mutex_lock(&d->lock);
+    d->multi = m;
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
 /* Start sending one due row, or record why it cannot be sent. */
 static void
 start(struct delivery *d, sqlite3_stmt *s, const struct config *cfg)
@@ -240,7 +266,7 @@ start(struct delivery *d, sqlite3_stmt *s, const struct config *cfg)
         record(t, DELIVERY_FAILED, 0, why);
         return;
     }
-    t->h = curl_easy_init();
+    t->h = ensure_multi(d) == 0 ? curl_easy_init() : NULL;
     rc = t->h ? pushover_easy_setup(t->h, t->url, t->body,
                                     cfg->pushover.token,
                                     p->pushover, &cfg->pushover, &t->ans) :
@@ -369,6 +395,30 @@ wait_ms(struct delivery *d)
     return ms;
 }
 
+/* Sleep up to ms, or until delivery_wake. */
+static void
+sleep_until_woken(struct delivery *d, int ms)
+{
+    struct timespec until;
+
+    if (d->multi) {
+        curl_multi_poll(d->multi, NULL, 0, ms, NULL);
+        return;
+    }
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&d->lock);
+    if (!d->woken)
+        pthread_cond_timedwait(&d->wake, &d->lock, &until);
+    d->woken = false;
+    pthread_mutex_unlock(&d->lock);
+}
+
 static void *
 loop(void *arg)
 {
@@ -378,10 +428,11 @@ loop(void *arg)
     while (!atomic_load(&d->stopping) || d->in_flight > 0) {
         if (!atomic_load(&d->stopping))
             start_due(d);
-        curl_multi_perform(d->multi, &running);
-        collect(d);
-        curl_multi_poll(d->multi, NULL, 0, d->in_flight ? 1000 : wait_ms(d),
-                        NULL);
+        if (d->multi) {
+            curl_multi_perform(d->multi, &running);
+            collect(d);
+        }
+        sleep_until_woken(d, d->in_flight ? 1000 : wait_ms(d));
     }
     return NULL;
 }
@@ -391,8 +442,12 @@ delivery_wake(void *arg)
 {
     struct delivery *d = arg;
 
-    if (!atomic_load(&d->stopping))
+    pthread_mutex_lock(&d->lock);
+    d->woken = true;
+    pthread_cond_signal(&d->wake);
+    if (d->multi)
         curl_multi_wakeup(d->multi);
+    pthread_mutex_unlock(&d->lock);
 }
 
 static int
@@ -420,13 +475,9 @@ delivery_start(struct journal *j, char *err, size_t errlen)
     }
     d->journal = j;
     pthread_mutex_init(&d->lock, NULL);
-    if (open_reader(d, err, errlen) < 0 || !(d->multi = curl_multi_init())) {
-        if (!d->multi && !*err)
-            snprintf(err, errlen, "cannot create the curl multi handle");
+    pthread_cond_init(&d->wake, NULL);
+    if (open_reader(d, err, errlen) < 0)
         goto fail;
-    }
-    curl_multi_setopt(d->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
-    curl_multi_setopt(d->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     if (pthread_create(&d->thread, NULL, loop, d) != 0) {
         snprintf(err, errlen, "cannot start the delivery thread");
         goto fail;
@@ -437,9 +488,8 @@ fail:
     sqlite3_finalize(d->due);
     sqlite3_finalize(d->next);
     sqlite3_close(d->db);
-    if (d->multi)
-        curl_multi_cleanup(d->multi);
     pthread_mutex_destroy(&d->lock);
+    pthread_cond_destroy(&d->wake);
     free(d);
     return NULL;
 }
@@ -450,12 +500,13 @@ delivery_stop(struct delivery *d)
     if (!d)
         return;
     atomic_store(&d->stopping, true);
-    curl_multi_wakeup(d->multi);
+    delivery_wake(d);
     pthread_join(d->thread, NULL);
     sqlite3_finalize(d->due);
     sqlite3_finalize(d->next);
     sqlite3_close(d->db);
-    curl_multi_cleanup(d->multi);
+    if (d->multi)
+        curl_multi_cleanup(d->multi);
     d->multi = NULL;
 }
 
@@ -465,5 +516,6 @@ delivery_free(struct delivery *d)
     if (!d)
         return;
     pthread_mutex_destroy(&d->lock);
+    pthread_cond_destroy(&d->wake);
     free(d);
 }

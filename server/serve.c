@@ -310,7 +310,12 @@ serve_main(int argc, char **argv)
     /* A file size limit shows up as a write error (a full disk), which
        the journal handles, rather than as a fatal signal. */
     signal(SIGXFSZ, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* libcurl sets itself up at its first use, so the TLS state it brings
+       is not paid for until a push or lookup needs it; that is safe only
+       where its global set-up is thread-safe. */
+    if (!(curl_version_info(CURLVERSION_NOW)->features &
+          CURL_VERSION_THREADSAFE))
+        curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = run(&cfg);
     curl_global_cleanup();
     return rc;

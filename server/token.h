@@ -10,9 +10,10 @@
 #include "conf/config.h"
 
 /*
- * Whether presented equals one of tokens. Every token is compared, and
- * each comparison works on SHA-256 digests, so the time taken tells
- * nothing about how much of a guess was right, nor its length.
+ * Whether presented equals one of tokens. Every token is compared in
+ * full with a constant-time comparison, so the time taken tells nothing
+ * about how much of a guess was right; it depends only on the lengths
+ * (tokens are random strings: their length is no secret worth keeping).
  */
 bool token_matches(strv tokens, const char *presented);
 
