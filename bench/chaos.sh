@@ -293,18 +293,18 @@ check_pushes() {
                 if (kill[i] >= first[k] && (j == 0 || kill[i] < kill[j])) j = i
             if (j) perkill[j] += got[k] - 1; else unexplained += got[k] - 1
             split(k, uk, SUBSEP)
-            printf "%s %d %s %s\n", j ? j : "none",
-                   j ? kill[j] - first[k] : 0, uk[1], uk[2] > (mlog ".repeats")
+            if (j) print j, kill[j] - first[k], uk[1], uk[2] > (mlog ".repeats")
+            else print "none", 0, uk[1], uk[2] > (mlog ".repeats")
         }
         for (j in perkill) if (perkill[j] > maxper) maxper = perkill[j]
-        for (i = 1; i <= nk; i++) perlist = perlist (i > 1 ? "," : "") \
-                                          perkill[i] + 0
+        perlist = nk ? "" : "-"
+        for (i = 1; i <= nk; i++)
+            perlist = perlist (i > 1 ? "," : "") (perkill[i] + 0)
         printf "accepted=%d delivered=%d missing=%d pushes=%d duplicated=%d " \
                "order=%d early=%d attempts=%d failed_attempts=%d " \
                "max_dup_per_kill=%d unexplained=%d per_kill=%s\n", accepted,
                delivered, accepted - delivered, pushes, dup, order, early,
-               attempts, failed, maxper, unexplained, perlist == "" ? "-" :
-               perlist
+               attempts, failed, maxper, unexplained, perlist
     }' "$@" "$log"
 }
 
