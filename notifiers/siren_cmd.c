@@ -9,7 +9,6 @@
  * Quiet hours do not apply: the sound channel is switched too.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "conf/config.h"
 #include "notifiers/siren_driver.h"
+#include "server/cmdline.h"
 #include "server/commands.h"
 
 #define TEST_SECONDS 5
@@ -144,29 +144,15 @@ bad:
 int
 siren_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *path = NULL, *action = NULL;
     struct siren_driver *d = NULL;
     long seconds = TEST_SECONDS;
     char err[ERRLEN];
     struct config cfg;
-    int c, rc;
+    int rc;
 
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        if (c == 'c') {
-            path = optarg;
-        } else if (c == 'h') {
-            usage(stdout);
-            return 0;
-        } else {
-            usage(stderr);
-            return EXIT_TROUBLE;
-        }
-    }
+    if ((rc = cmdline_parse(argc, argv, &path, usage)) >= 0)
+        return rc;
     if (parse_args(argc - optind, argv + optind, &action, &seconds) < 0)
         return EXIT_TROUBLE;
     if (config_load_default(&cfg, path) < 0) {

@@ -2,11 +2,11 @@
  * klaxon check-config: validate the configuration, report every problem
  * with its file and line, and say what the config will do.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "server/cmdline.h"
 #include "server/commands.h"
 
 static void
@@ -43,28 +43,15 @@ warn(const struct config *cfg)
 int
 check_config_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct config_errors errs = { 0 };
     const char *path = NULL;
     struct config cfg;
     size_t i;
-    int c, status = 0;
+    int status = 0;
 
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        if (c == 'c') {
-            path = optarg;
-        } else if (c == 'h') {
-            usage(stdout);
-            return 0;
-        } else {
-            usage(stderr);
-            return EXIT_TROUBLE;
-        }
-    }
+    if ((status = cmdline_parse(argc, argv, &path, usage)) >= 0)
+        return status;
+    status = 0;
     if (optind != argc) {
         usage(stderr);
         return EXIT_TROUBLE;

@@ -2,15 +2,16 @@
  * klaxon classify SOURCE FILE|-: show the normalized alert and the
  * decision for a payload, sending nothing and storing nothing.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf/config.h"
 #include "handlers/handler.h"
 #include "server/body.h"
 #include "server/clock.h"
+#include "server/cmdline.h"
 #include "server/commands.h"
 #include "server/rules.h"
 
@@ -108,28 +109,14 @@ classify(const struct config *cfg, int source, const char *body,
 int
 classify_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *path = NULL;
     struct config cfg;
     size_t len;
     char *body;
-    int c, source, rc;
+    int source, rc;
 
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        if (c == 'c') {
-            path = optarg;
-        } else if (c == 'h') {
-            usage(stdout);
-            return 0;
-        } else {
-            usage(stderr);
-            return EXIT_TROUBLE;
-        }
-    }
+    if ((rc = cmdline_parse(argc, argv, &path, usage)) >= 0)
+        return rc;
     if (argc - optind != 2) {
         usage(stderr);
         return EXIT_TROUBLE;

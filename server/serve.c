@@ -8,7 +8,7 @@
  * stop accepting, finish what is in flight and exit 0.
  */
 #include <curl/curl.h>
-#include <getopt.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@
 #include "notifiers/siren.h"
 #include "scanner/service.h"
 #include "server/clock.h"
+#include "server/cmdline.h"
 #include "server/commands.h"
 #include "server/http.h"
 #include "server/journal.h"
@@ -175,36 +176,6 @@ wait_for_stop(struct journal *j, const char *path)
     }
 }
 
-static int
-parse_args(int argc, char **argv, const char **path)
-{
-    static const struct option opts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            *path = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return EXIT_TROUBLE;
-        }
-    }
-    if (optind != argc) {
-        usage(stderr);
-        return EXIT_TROUBLE;
-    }
-    return -1;
-}
-
 static void
 on_scan_report(json_t *report, void *relay)
 {
@@ -285,8 +256,12 @@ serve_main(int argc, char **argv)
     sigset_t set;
     int rc;
 
-    if ((rc = parse_args(argc, argv, &path)) >= 0)
+    if ((rc = cmdline_parse(argc, argv, &path, usage)) >= 0)
         return rc;
+    if (optind != argc) {
+        usage(stderr);
+        return EXIT_TROUBLE;
+    }
     if (config_load_default(&cfg, path) < 0) {
         config_free(&cfg);
         return EXIT_TROUBLE;
