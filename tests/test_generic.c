@@ -15,38 +15,27 @@
 
 #include "handlers/handler.h"
 #include "server/body.h"
+#include "tests/support/handler_run.h"
 #include "tests/support/testutil.h"
 
 #define FORM "application/x-www-form-urlencoded"
 #define FAILED "generic/backup-failed.json"
 
-struct result {
-    enum handler_status rc;
-    struct alert a;
-    char reason[256];
-};
-
 static void
-run(const json_t *doc, struct result *r)
+run(const json_t *doc, struct handler_result *r)
 {
-    alert_init(&r->a, SOURCE_GENERIC);
-    r->reason[0] = '\0';
-    r->rc = handler_parse(SOURCE_GENERIC, doc, &r->a, r->reason,
-                          sizeof r->reason);
+    handler_run(SOURCE_GENERIC, doc, r);
 }
 
 static void
-run_fixture(const char *name, struct result *r)
+run_fixture(const char *name, struct handler_result *r)
 {
-    json_t *doc = test_fixture_json(name);
-
-    run(doc, r);
-    json_decref(doc);
+    handler_run_fixture(SOURCE_GENERIC, name, r);
 }
 
 /* A form body, decoded the way the server decodes it. */
 static void
-run_form(const char *body, size_t len, struct result *r)
+run_form(const char *body, size_t len, struct handler_result *r)
 {
     char reason[256];
     json_t *doc;
@@ -61,7 +50,7 @@ run_form(const char *body, size_t len, struct result *r)
 
 /* backup-failed.json with member replaced by value (NULL: removed). */
 static void
-run_changed(const char *member, json_t *value, struct result *r)
+run_changed(const char *member, json_t *value, struct handler_result *r)
 {
     json_t *doc = test_fixture_json(FAILED);
 
@@ -71,14 +60,6 @@ run_changed(const char *member, json_t *value, struct result *r)
         json_object_del(doc, member);
     run(doc, r);
     json_decref(doc);
-}
-
-static void
-assert_result(struct result *r, enum handler_status rc, const char *reason)
-{
-    assert_int_equal(r->rc, rc);
-    assert_string_equal(r->reason, reason);
-    alert_free(&r->a);
 }
 
 static void
@@ -93,7 +74,7 @@ assert_tags(const struct alert *a, const char *expected)
 static void
 test_failed_backup_fires_with_its_own_priority(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture(FAILED, &r);
@@ -114,7 +95,7 @@ test_failed_backup_fires_with_its_own_priority(void **state)
 static void
 test_ok_backup_resolves_the_same_key(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("generic/backup-ok.json", &r);
@@ -133,7 +114,7 @@ test_form_post_carries_every_field(void **state)
 {
     char *text;
     size_t len;
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     text = test_read_file(test_fixture_path("generic/disk.form"), &len);
@@ -156,7 +137,7 @@ static void
 test_title_alone_is_enough_and_keys_the_alert(void **state)
 {
     static const char body[] = "title=cron+job+late";
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_form(body, sizeof body - 1, &r);
@@ -172,15 +153,15 @@ test_title_alone_is_enough_and_keys_the_alert(void **state)
 static void
 test_missing_or_mistyped_title_is_named(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("title", NULL, &r);
-    assert_result(&r, HANDLER_INVALID, "missing field title");
+    handler_expect(&r, HANDLER_INVALID, "missing field title");
     run_changed("title", json_integer(1), &r);
-    assert_result(&r, HANDLER_INVALID, "title must be a non-empty string");
+    handler_expect(&r, HANDLER_INVALID, "title must be a non-empty string");
     run_changed("title", json_string(""), &r);
-    assert_result(&r, HANDLER_INVALID, "title must be a non-empty string");
+    handler_expect(&r, HANDLER_INVALID, "title must be a non-empty string");
 }
 
 static void
@@ -193,7 +174,7 @@ test_states_are_firing_resolved_or_info(void **state)
         { "firing", ALERT_FIRING }, { "RESOLVED", ALERT_RESOLVED },
         { "info", ALERT_INFO },
     };
-    struct result r;
+    struct handler_result r;
     size_t i;
 
     (void)state;
@@ -212,13 +193,13 @@ test_other_states_are_invalid(void **state)
         json_string("acknowledged"), json_string("down"), json_string(""),
         json_integer(1), json_true(),
     };
-    struct result r;
+    struct handler_result r;
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         run_changed("state", bad[i], &r);
-        assert_result(&r, HANDLER_INVALID,
+        handler_expect(&r, HANDLER_INVALID,
                       "state must be one of firing, resolved, info");
     }
 }
@@ -227,7 +208,7 @@ static void
 test_priority_string_from_a_form_is_accepted(void **state)
 {
     static const char body[] = "title=x&priority=-2";
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_form(body, sizeof body - 1, &r);
@@ -245,13 +226,13 @@ test_priority_out_of_range_or_garbled_is_invalid(void **state)
         json_string("12abc"), json_string("high"), json_string(""),
         json_integer(INT64_MAX), json_array(),
     };
-    struct result r;
+    struct handler_result r;
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         run_changed("priority", bad[i], &r);
-        assert_result(&r, HANDLER_INVALID,
+        handler_expect(&r, HANDLER_INVALID,
                       "priority must be an integer from -2 to 2");
     }
 }
@@ -259,7 +240,7 @@ test_priority_out_of_range_or_garbled_is_invalid(void **state)
 static void
 test_severity_name_overrides_the_priority(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("severity", json_string("Medium"), &r);
@@ -272,21 +253,21 @@ test_severity_name_overrides_the_priority(void **state)
 static void
 test_unknown_severity_is_invalid(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("severity", json_string("sev1"), &r);
-    assert_result(&r, HANDLER_INVALID, "severity must be one of critical, "
+    handler_expect(&r, HANDLER_INVALID, "severity must be one of critical, "
                   "high, warning, medium, low, info");
     run_changed("severity", json_integer(0), &r);
-    assert_result(&r, HANDLER_INVALID, "severity must be one of critical, "
+    handler_expect(&r, HANDLER_INVALID, "severity must be one of critical, "
                   "high, warning, medium, low, info");
 }
 
 static void
 test_integer_key_is_used_in_decimal(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("key", json_integer(8812), &r);
@@ -298,7 +279,7 @@ static void
 test_garbage_in_optional_fields_is_ignored(void **state)
 {
     json_t *doc = test_fixture_json(FAILED);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_set_new(doc, "key", json_pack("{s:{s:[]}}", "a", "b"));
@@ -323,7 +304,7 @@ test_huge_title_is_kept_whole(void **state)
 {
     size_t len = 1 << 20;
     char *title = malloc(len + 1);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     assert_non_null(title);
@@ -341,24 +322,24 @@ static void
 test_empty_object_is_missing_title(void **state)
 {
     json_t *doc = json_object();
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run(doc, &r);
     json_decref(doc);
-    assert_result(&r, HANDLER_INVALID, "missing field title");
+    handler_expect(&r, HANDLER_INVALID, "missing field title");
 }
 
 static void
 test_non_object_payload_is_refused(void **state)
 {
     json_t *doc = json_pack("[s]", "title");
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run(doc, &r);
     json_decref(doc);
-    assert_result(&r, HANDLER_INVALID, "payload must be a JSON object");
+    handler_expect(&r, HANDLER_INVALID, "payload must be a JSON object");
 }
 
 static void

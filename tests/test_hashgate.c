@@ -15,6 +15,7 @@
 
 #include "handlers/handler.h"
 #include "server/body.h"
+#include "tests/support/handler_run.h"
 #include "tests/support/testutil.h"
 
 #define REPORT "hashgate/changes.json"
@@ -22,34 +23,23 @@
 #define REVISION "c792eefc7e992bf72ef6974f285c25d6"
 #define KEY "web-03:/var/www/shop"
 
-struct result {
-    enum handler_status rc;
-    struct alert a;
-    char reason[256];
-};
-
 static void
-run(const json_t *doc, struct result *r)
+run(const json_t *doc, struct handler_result *r)
 {
-    alert_init(&r->a, SOURCE_HASHGATE);
-    r->reason[0] = '\0';
-    r->rc = handler_parse(SOURCE_HASHGATE, doc, &r->a, r->reason,
-                          sizeof r->reason);
+    handler_run(SOURCE_HASHGATE, doc, r);
 }
 
 static void
-run_fixture(const char *name, struct result *r)
+run_fixture(const char *name, struct handler_result *r)
 {
-    json_t *doc = test_fixture_json(name);
-
-    run(doc, r);
-    json_decref(doc);
+    handler_run_fixture(SOURCE_HASHGATE, name, r);
 }
 
 /* The report with member of changes[index] (index < 0: of the report)
    replaced by value (NULL: removed). */
 static void
-run_changed(int index, const char *member, json_t *value, struct result *r)
+run_changed(int index, const char *member, json_t *value,
+            struct handler_result *r)
 {
     json_t *doc = test_fixture_json(REPORT);
     json_t *obj = index < 0 ? doc :
@@ -64,14 +54,6 @@ run_changed(int index, const char *member, json_t *value, struct result *r)
 }
 
 static void
-assert_result(struct result *r, enum handler_status rc, const char *reason)
-{
-    assert_int_equal(r->rc, rc);
-    assert_string_equal(r->reason, reason);
-    alert_free(&r->a);
-}
-
-static void
 assert_tags(const struct alert *a, const char *expected)
 {
     char *tags = json_dumps(a->tags, JSON_COMPACT);
@@ -83,7 +65,7 @@ assert_tags(const struct alert *a, const char *expected)
 static void
 test_flagged_report_is_critical_and_malicious(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture(REPORT, &r);
@@ -104,7 +86,7 @@ test_flagged_report_is_critical_and_malicious(void **state)
 static void
 test_message_lists_flagged_files_first_then_by_type(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture(REPORT, &r);
@@ -121,7 +103,7 @@ test_message_lists_flagged_files_first_then_by_type(void **state)
 static void
 test_clean_report_is_high_and_keeps_outside_paths_whole(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("hashgate/clean.json", &r);
@@ -145,7 +127,7 @@ test_same_findings_in_another_order_have_the_same_key(void **state)
 {
     json_t *doc = test_fixture_json(REPORT);
     json_t *changes = json_object_get(doc, "changes");
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_array_append(changes, json_array_get(changes, 0));
@@ -161,7 +143,7 @@ test_same_findings_in_another_order_have_the_same_key(void **state)
 static void
 test_a_later_malicious_verdict_changes_the_revision_suffix(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(0, "virustotal", NULL, &r);
@@ -179,7 +161,7 @@ test_a_later_malicious_verdict_changes_the_revision_suffix(void **state)
 static void
 test_a_different_new_hash_is_a_different_revision(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(1, "sha256", json_string("00"), &r);
@@ -197,7 +179,7 @@ test_malicious_count_may_be_a_string(void **state)
         "added wp-content/uploads/2025/12/cache.php "
         "(VirusTotal: 41 malicious)\n"
         "modified wp-includes/version.php (VirusTotal: 3 malicious)\n";
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(1, "virustotal", json_pack("{s:s}", "malicious", "3"), &r);
@@ -218,7 +200,7 @@ test_unusable_virustotal_counts_flag_nothing(void **state)
         json_pack("{s:[[{}]]}", "malicious"),
         json_string("41"),
     };
-    struct result r;
+    struct handler_result r;
     size_t i;
 
     (void)state;
@@ -235,7 +217,7 @@ static void
 test_one_change_reads_in_the_singular(void **state)
 {
     json_t *doc = test_fixture_json(REPORT);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_array_remove(json_object_get(doc, "changes"), 0);
@@ -252,7 +234,7 @@ test_one_change_reads_in_the_singular(void **state)
 static void
 test_no_changes_resolves_the_root(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(-1, "changes", json_array(), &r);
@@ -268,78 +250,78 @@ test_no_changes_resolves_the_root(void **state)
 static void
 test_missing_or_mistyped_host_is_named(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(-1, "host", NULL, &r);
-    assert_result(&r, HANDLER_INVALID, "missing field host");
+    handler_expect(&r, HANDLER_INVALID, "missing field host");
     run_changed(-1, "host", json_integer(3), &r);
-    assert_result(&r, HANDLER_INVALID, "host must be a non-empty string");
+    handler_expect(&r, HANDLER_INVALID, "host must be a non-empty string");
     run_changed(-1, "host", json_string(""), &r);
-    assert_result(&r, HANDLER_INVALID, "host must be a non-empty string");
+    handler_expect(&r, HANDLER_INVALID, "host must be a non-empty string");
 }
 
 static void
 test_missing_or_mistyped_changes_is_named(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(-1, "changes", NULL, &r);
-    assert_result(&r, HANDLER_INVALID, "missing field changes");
+    handler_expect(&r, HANDLER_INVALID, "missing field changes");
     run_changed(-1, "changes", json_object(), &r);
-    assert_result(&r, HANDLER_INVALID, "changes must be an array");
+    handler_expect(&r, HANDLER_INVALID, "changes must be an array");
     run_changed(-1, "changes", json_string("[]"), &r);
-    assert_result(&r, HANDLER_INVALID, "changes must be an array");
+    handler_expect(&r, HANDLER_INVALID, "changes must be an array");
 }
 
 static void
 test_change_that_is_not_an_object_is_named(void **state)
 {
     json_t *doc = test_fixture_json(REPORT);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_array_set_new(json_object_get(doc, "changes"), 1,
                        json_pack("[[[s]]]", "added"));
     run(doc, &r);
     json_decref(doc);
-    assert_result(&r, HANDLER_INVALID, "changes[1] must be an object");
+    handler_expect(&r, HANDLER_INVALID, "changes[1] must be an object");
 }
 
 static void
 test_change_without_path_is_named(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(3, "path", NULL, &r);
-    assert_result(&r, HANDLER_INVALID, "missing field changes[3].path");
+    handler_expect(&r, HANDLER_INVALID, "missing field changes[3].path");
     run_changed(3, "path", json_integer(7), &r);
-    assert_result(&r, HANDLER_INVALID,
+    handler_expect(&r, HANDLER_INVALID,
                   "changes[3].path must be a non-empty string");
 }
 
 static void
 test_unknown_kind_of_change_is_named(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(2, "change", json_string("renamed"), &r);
-    assert_result(&r, HANDLER_INVALID, "changes[2].change must be one of "
+    handler_expect(&r, HANDLER_INVALID, "changes[2].change must be one of "
                   "added, modified, deleted, attributes");
     run_changed(2, "change", json_string("ADDED"), &r);
-    assert_result(&r, HANDLER_INVALID, "changes[2].change must be one of "
+    handler_expect(&r, HANDLER_INVALID, "changes[2].change must be one of "
                   "added, modified, deleted, attributes");
     run_changed(2, "change", NULL, &r);
-    assert_result(&r, HANDLER_INVALID, "missing field changes[2].change");
+    handler_expect(&r, HANDLER_INVALID, "missing field changes[2].change");
 }
 
 static void
 test_unusable_scan_time_leaves_time_zero(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(-1, "scan_finished", json_string("2025-12-04"), &r);
@@ -355,7 +337,7 @@ test_thousands_of_changes_are_all_listed(void **state)
                             "/srv", "changes");
     json_t *changes = json_object_get(doc, "changes");
     char path[64];
-    struct result r;
+    struct handler_result r;
     int i;
 
     (void)state;
@@ -376,7 +358,7 @@ test_thousands_of_changes_are_all_listed(void **state)
 static void
 test_a_second_permission_change_is_a_different_revision(void **state)
 {
-    struct result r;
+    struct handler_result r;
     char *first;
 
     (void)state;
@@ -393,7 +375,7 @@ test_a_second_permission_change_is_a_different_revision(void **state)
 static void
 test_a_forged_baseline_is_its_own_alert(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("hashgate/baseline-tampered.json", &r);

@@ -16,58 +16,27 @@
 
 #include "handlers/handler.h"
 #include "server/body.h"
+#include "tests/support/handler_run.h"
 #include "tests/support/testutil.h"
 
 #define FORM "application/x-www-form-urlencoded"
 
-struct result {
-    enum handler_status rc;
-    struct alert a;
-    char reason[256];
-};
-
 static void
-run(const json_t *doc, struct result *r)
+run(const json_t *doc, struct handler_result *r)
 {
-    alert_init(&r->a, SOURCE_NEWRELIC);
-    r->reason[0] = '\0';
-    r->rc = handler_parse(SOURCE_NEWRELIC, doc, &r->a, r->reason,
-                          sizeof r->reason);
-}
-
-/* A fixture, decoded the way the server decodes what it was sent as. */
-static json_t *
-load(const char *name)
-{
-    char reason[256];
-    size_t len;
-    char *text;
-    json_t *doc;
-    int status;
-
-    if (!strstr(name, ".form"))
-        return test_fixture_json(name);
-    text = test_read_file(test_fixture_path(name), &len);
-    doc = body_decode(FORM, text, len, &status, reason, sizeof reason);
-    free(text);
-    if (!doc)
-        fail_msg("%s: %d %s", name, status, reason);
-    return doc;
+    handler_run(SOURCE_NEWRELIC, doc, r);
 }
 
 static void
-run_fixture(const char *name, struct result *r)
+run_fixture(const char *name, struct handler_result *r)
 {
-    json_t *doc = load(name);
-
-    run(doc, r);
-    json_decref(doc);
+    handler_run_fixture(SOURCE_NEWRELIC, name, r);
 }
 
 /* Fixture name with member replaced by value (NULL: removed). */
 static void
 run_changed(const char *name, const char *member, json_t *value,
-            struct result *r)
+            struct handler_result *r)
 {
     json_t *doc = test_fixture_json(name);
 
@@ -88,14 +57,6 @@ assert_tags(const struct alert *a, const char *expected)
     free(tags);
 }
 
-static void
-assert_result(struct result *r, enum handler_status rc, const char *reason)
-{
-    assert_int_equal(r->rc, rc);
-    assert_string_equal(r->reason, reason);
-    alert_free(&r->a);
-}
-
 #define LEGACY_OPEN "newrelic/legacy-open.json"
 #define WORKFLOW "newrelic/workflow-activated.json"
 
@@ -104,7 +65,7 @@ assert_result(struct result *r, enum handler_status rc, const char *reason)
 static void
 test_legacy_open_fires_critical_on_the_target(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture(LEGACY_OPEN, &r);
@@ -130,7 +91,7 @@ test_legacy_open_fires_critical_on_the_target(void **state)
 static void
 test_legacy_closed_resolves_the_same_incident(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("newrelic/legacy-closed.json", &r);
@@ -146,7 +107,7 @@ static void
 test_legacy_acknowledged_names_who(void **state)
 {
     json_t *doc = test_fixture_json(LEGACY_OPEN);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_set_new(doc, "current_state", json_string("Acknowledged"));
@@ -164,7 +125,7 @@ test_legacy_acknowledged_names_who(void **state)
 static void
 test_legacy_form_post_reads_like_json(void **state)
 {
-    struct result form, json;
+    struct handler_result form, json;
     json_t *a, *b;
 
     (void)state;
@@ -184,18 +145,18 @@ static void
 test_legacy_form_alert_that_is_not_json_is_refused(void **state)
 {
     json_t *doc = json_pack("{s:s}", "alert", "disk full");
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run(doc, &r);
     json_decref(doc);
-    assert_result(&r, HANDLER_INVALID, "alert must be a JSON object");
+    handler_expect(&r, HANDLER_INVALID, "alert must be a JSON object");
 }
 
 static void
 test_legacy_test_notification_is_info_of_kind_test(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("newrelic/legacy-test.json", &r);
@@ -212,7 +173,7 @@ static void
 test_legacy_notification_event_type_marks_a_test(void **state)
 {
     json_t *doc = test_fixture_json(LEGACY_OPEN);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_set_new(doc, "event_type", json_string("NOTIFICATION"));
@@ -227,7 +188,7 @@ test_legacy_notification_event_type_marks_a_test(void **state)
 static void
 test_legacy_details_saying_test_mark_a_test(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(LEGACY_OPEN, "details",
@@ -248,7 +209,7 @@ test_legacy_severity_names_map_case_insensitively(void **state)
         { "Warn", SEVERITY_WARNING }, { "INFO", SEVERITY_INFO },
         { "BOGUS", SEVERITY_WARNING },
     };
-    struct result r;
+    struct handler_result r;
     size_t i;
 
     (void)state;
@@ -263,7 +224,7 @@ test_legacy_severity_names_map_case_insensitively(void **state)
 static void
 test_legacy_without_severity_is_a_warning(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(LEGACY_OPEN, "severity", NULL, &r);
@@ -279,7 +240,7 @@ test_legacy_without_severity_is_a_warning(void **state)
 static void
 test_legacy_incident_id_may_be_a_string(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(LEGACY_OPEN, "incident_id", json_string("INC-77"), &r);
@@ -290,7 +251,7 @@ test_legacy_incident_id_may_be_a_string(void **state)
 static void
 test_legacy_without_incident_id_keys_on_condition_and_target(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(LEGACY_OPEN, "incident_id", NULL, &r);
@@ -303,27 +264,27 @@ static void
 test_legacy_without_any_id_is_missing_incident_id(void **state)
 {
     json_t *doc = test_fixture_json(LEGACY_OPEN);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_del(doc, "incident_id");
     json_object_set_new(doc, "condition_id", json_array());
     run(doc, &r);
     json_decref(doc);
-    assert_result(&r, HANDLER_INVALID, "missing field incident_id");
+    handler_expect(&r, HANDLER_INVALID, "missing field incident_id");
 }
 
 static void
 test_legacy_incident_id_of_wrong_type_is_named(void **state)
 {
     json_t *bad[] = { json_real(1e300), json_object(), json_true() };
-    struct result r;
+    struct handler_result r;
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         run_changed(LEGACY_OPEN, "incident_id", bad[i], &r);
-        assert_result(&r, HANDLER_INVALID,
+        handler_expect(&r, HANDLER_INVALID,
                       "incident_id must be an integer or a string");
     }
 }
@@ -331,21 +292,21 @@ test_legacy_incident_id_of_wrong_type_is_named(void **state)
 static void
 test_legacy_current_state_of_wrong_type_is_named(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(LEGACY_OPEN, "current_state", json_integer(1), &r);
-    assert_result(&r, HANDLER_INVALID, "current_state must be a string");
+    handler_expect(&r, HANDLER_INVALID, "current_state must be a string");
 }
 
 static void
 test_legacy_unknown_state_is_ignored_by_name(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(LEGACY_OPEN, "current_state", json_string("muted"), &r);
-    assert_result(&r, HANDLER_IGNORE, "ignored state muted");
+    handler_expect(&r, HANDLER_IGNORE, "ignored state muted");
 }
 
 static void
@@ -353,7 +314,7 @@ test_legacy_several_targets_are_counted_in_the_title(void **state)
 {
     json_t *doc = test_fixture_json(LEGACY_OPEN);
     json_t *targets = json_object_get(doc, "targets");
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_array_append_new(targets, json_pack("{s:s,s:{s:s,s:i}}", "name",
@@ -375,7 +336,7 @@ static void
 test_legacy_garbage_in_optional_fields_is_ignored(void **state)
 {
     json_t *doc = test_fixture_json(LEGACY_OPEN);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_set_new(doc, "targets", json_pack("[s,i,[],{s:[]}]", "x", 1,
@@ -402,7 +363,7 @@ test_legacy_garbage_in_optional_fields_is_ignored(void **state)
 static void
 test_workflow_activated_fires_critical(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture(WORKFLOW, &r);
@@ -429,7 +390,7 @@ test_workflow_activated_fires_critical(void **state)
 static void
 test_workflow_high_is_high(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("newrelic/workflow-high.json", &r);
@@ -444,7 +405,7 @@ test_workflow_high_is_high(void **state)
 static void
 test_workflow_closed_resolves_at_updated_at(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("newrelic/workflow-closed.json", &r);
@@ -458,7 +419,7 @@ test_workflow_closed_resolves_at_updated_at(void **state)
 static void
 test_workflow_sparse_template_still_alerts(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("newrelic/workflow-sparse.json", &r);
@@ -484,7 +445,7 @@ static void
 test_workflow_iso_created_at_is_used_without_updated_at(void **state)
 {
     json_t *doc = test_fixture_json("newrelic/workflow-sparse.json");
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_del(doc, "updatedAt");
@@ -497,7 +458,7 @@ test_workflow_iso_created_at_is_used_without_updated_at(void **state)
 static void
 test_workflow_iso_time_with_offset_is_converted_to_utc(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(WORKFLOW, "updatedAt",
@@ -516,7 +477,7 @@ test_workflow_state_names_map_case_insensitively(void **state)
         { "activated", ALERT_FIRING }, { "Created", ALERT_FIRING },
         { "ACKNOWLEDGED", ALERT_ACKNOWLEDGED }, { "closed", ALERT_RESOLVED },
     };
-    struct result r;
+    struct handler_result r;
     size_t i;
 
     (void)state;
@@ -531,17 +492,17 @@ test_workflow_state_names_map_case_insensitively(void **state)
 static void
 test_workflow_unknown_state_is_ignored_by_name(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(WORKFLOW, "state", json_string("SNOOZED"), &r);
-    assert_result(&r, HANDLER_IGNORE, "ignored state SNOOZED");
+    handler_expect(&r, HANDLER_IGNORE, "ignored state SNOOZED");
 }
 
 static void
 test_workflow_without_state_fires(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(WORKFLOW, "state", NULL, &r);
@@ -561,7 +522,7 @@ test_workflow_priorities_map_case_insensitively(void **state)
         { "MEDIUM", SEVERITY_MEDIUM }, { "low", SEVERITY_LOW },
         { "urgent", SEVERITY_HIGH },
     };
-    struct result r;
+    struct handler_result r;
     size_t i;
 
     (void)state;
@@ -576,7 +537,7 @@ test_workflow_priorities_map_case_insensitively(void **state)
 static void
 test_workflow_without_priority_is_high(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(WORKFLOW, "priority", NULL, &r);
@@ -587,7 +548,7 @@ test_workflow_without_priority_is_high(void **state)
 static void
 test_workflow_without_title_builds_one(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(WORKFLOW, "title", json_integer(9), &r);
@@ -599,20 +560,20 @@ static void
 test_workflow_without_id_or_url_is_missing_id(void **state)
 {
     json_t *doc = test_fixture_json(WORKFLOW);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_set_new(doc, "id", json_object());
     json_object_del(doc, "issueUrl");
     run(doc, &r);
     json_decref(doc);
-    assert_result(&r, HANDLER_INVALID, "missing field id");
+    handler_expect(&r, HANDLER_INVALID, "missing field id");
 }
 
 static void
 test_workflow_numeric_id_is_used_in_decimal(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed(WORKFLOW, "id", json_integer(88), &r);
@@ -624,7 +585,7 @@ static void
 test_workflow_string_booleans_and_bad_times_are_tolerated(void **state)
 {
     json_t *doc = test_fixture_json(WORKFLOW);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_set_new(doc, "isCorrelated", json_string("false"));
@@ -649,12 +610,12 @@ static void
 test_payload_of_neither_family_is_refused(void **state)
 {
     json_t *doc = json_pack("{s:s,s:i}", "title", "x", "priority", 1);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run(doc, &r);
     json_decref(doc);
-    assert_result(&r, HANDLER_INVALID,
+    handler_expect(&r, HANDLER_INVALID,
                   "missing field current_state or state");
 }
 
@@ -662,12 +623,12 @@ static void
 test_empty_object_is_refused(void **state)
 {
     json_t *doc = json_object();
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run(doc, &r);
     json_decref(doc);
-    assert_result(&r, HANDLER_INVALID,
+    handler_expect(&r, HANDLER_INVALID,
                   "missing field current_state or state");
 }
 

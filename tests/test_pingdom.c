@@ -15,57 +15,26 @@
 
 #include "handlers/handler.h"
 #include "server/body.h"
+#include "tests/support/handler_run.h"
 #include "tests/support/testutil.h"
 
 #define FORM "application/x-www-form-urlencoded"
 
-struct result {
-    enum handler_status rc;
-    struct alert a;
-    char reason[256];
-};
-
 static void
-run(const json_t *doc, struct result *r)
+run(const json_t *doc, struct handler_result *r)
 {
-    alert_init(&r->a, SOURCE_PINGDOM);
-    r->reason[0] = '\0';
-    r->rc = handler_parse(SOURCE_PINGDOM, doc, &r->a, r->reason,
-                          sizeof r->reason);
-}
-
-/* A fixture, decoded the way the server decodes what it was sent as. */
-static json_t *
-load(const char *name)
-{
-    char reason[256];
-    size_t len;
-    char *text;
-    json_t *doc;
-    int status;
-
-    if (!strstr(name, ".form"))
-        return test_fixture_json(name);
-    text = test_read_file(test_fixture_path(name), &len);
-    doc = body_decode(FORM, text, len, &status, reason, sizeof reason);
-    free(text);
-    if (!doc)
-        fail_msg("%s: %d %s", name, status, reason);
-    return doc;
+    handler_run(SOURCE_PINGDOM, doc, r);
 }
 
 static void
-run_fixture(const char *name, struct result *r)
+run_fixture(const char *name, struct handler_result *r)
 {
-    json_t *doc = load(name);
-
-    run(doc, r);
-    json_decref(doc);
+    handler_run_fixture(SOURCE_PINGDOM, name, r);
 }
 
 /* down.json with member name replaced by value (NULL: removed). */
 static void
-run_changed(const char *name, json_t *value, struct result *r)
+run_changed(const char *name, json_t *value, struct handler_result *r)
 {
     json_t *doc = test_fixture_json("pingdom/down.json");
 
@@ -78,7 +47,7 @@ run_changed(const char *name, json_t *value, struct result *r)
 }
 
 static void
-assert_invalid(struct result *r, const char *reason)
+assert_invalid(struct handler_result *r, const char *reason)
 {
     assert_int_equal(r->rc, HANDLER_INVALID);
     assert_string_equal(r->reason, reason);
@@ -97,7 +66,7 @@ assert_tags(const struct alert *a, const char *expected)
 static void
 test_down_fires_critical_with_check_details(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("pingdom/down.json", &r);
@@ -124,7 +93,7 @@ test_down_fires_critical_with_check_details(void **state)
 static void
 test_up_resolves_the_same_key(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("pingdom/up.json", &r);
@@ -142,7 +111,7 @@ test_up_resolves_the_same_key(void **state)
 static void
 test_low_importance_smtp_check_is_a_warning_without_url(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("pingdom/tcp-down-low.json", &r);
@@ -163,7 +132,7 @@ test_low_importance_smtp_check_is_a_warning_without_url(void **state)
 static void
 test_failing_transaction_fires_with_kind_transaction(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("pingdom/transaction-failing.json", &r);
@@ -183,7 +152,7 @@ test_failing_transaction_fires_with_kind_transaction(void **state)
 static void
 test_successful_transaction_resolves(void **state)
 {
-    struct result r;
+    struct handler_result r;
     json_t *doc = test_fixture_json("pingdom/transaction-failing.json");
 
     (void)state;
@@ -200,7 +169,7 @@ test_successful_transaction_resolves(void **state)
 static void
 test_form_post_reads_like_json(void **state)
 {
-    struct result form, json;
+    struct handler_result form, json;
     json_t *a, *b;
 
     (void)state;
@@ -219,7 +188,7 @@ test_form_post_reads_like_json(void **state)
 static void
 test_form_message_that_is_not_json_is_refused(void **state)
 {
-    struct result r;
+    struct handler_result r;
     json_t *doc = json_pack("{s:s}", "message", "check is down");
 
     (void)state;
@@ -231,7 +200,7 @@ test_form_message_that_is_not_json_is_refused(void **state)
 static void
 test_check_id_as_string_from_a_form_is_accepted(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("check_id", json_string("0007341902"), &r);
@@ -243,7 +212,7 @@ test_check_id_as_string_from_a_form_is_accepted(void **state)
 static void
 test_missing_check_id_is_named(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("check_id", NULL, &r);
@@ -261,7 +230,7 @@ test_check_id_out_of_range_or_garbled_is_invalid(void **state)
         json_string("99999999999999999999"), json_true(), json_array(),
         json_object(), json_real(7341902.0),
     };
-    struct result r;
+    struct handler_result r;
     size_t i;
 
     (void)state;
@@ -274,7 +243,7 @@ test_check_id_out_of_range_or_garbled_is_invalid(void **state)
 static void
 test_missing_or_mistyped_current_state_is_named(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("current_state", NULL, &r);
@@ -288,7 +257,7 @@ test_missing_or_mistyped_current_state_is_named(void **state)
 static void
 test_other_states_are_ignored_by_name(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("current_state", json_string("PAUSED"), &r);
@@ -301,7 +270,7 @@ static void
 test_ignored_state_reason_quotes_a_short_printable_excerpt(void **state)
 {
     char huge[5000];
-    struct result r;
+    struct handler_result r;
 
     (void)state;
 
@@ -320,7 +289,7 @@ test_ignored_state_reason_quotes_a_short_printable_excerpt(void **state)
 static void
 test_state_names_are_case_insensitive(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("current_state", json_string("down"), &r);
@@ -333,7 +302,7 @@ test_state_names_are_case_insensitive(void **state)
 static void
 test_missing_or_unknown_importance_is_critical(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("importance_level", NULL, &r);
@@ -357,7 +326,7 @@ test_bare_payload_with_only_required_fields_works(void **state)
     json_t *doc = json_pack("{s:i,s:s,s:{},s:{},s:[]}", "check_id", 42,
                             "current_state", "DOWN", "first_probe",
                             "second_probe", "tags");
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run(doc, &r);
@@ -375,7 +344,7 @@ test_bare_payload_with_only_required_fields_works(void **state)
 static void
 test_time_falls_back_to_utc_time_text(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("state_changed_timestamp", json_string("soon"), &r);
@@ -391,7 +360,7 @@ static void
 test_unusable_times_leave_time_zero(void **state)
 {
     json_t *doc = test_fixture_json("pingdom/down.json");
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_set_new(doc, "state_changed_timestamp", json_real(1e300));
@@ -408,7 +377,7 @@ static void
 test_wrongly_typed_optional_fields_are_ignored(void **state)
 {
     json_t *doc = test_fixture_json("pingdom/down.json");
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_set_new(doc, "check_name", json_integer(5));
@@ -436,7 +405,7 @@ test_deeply_nested_garbage_does_not_matter(void **state)
 {
     json_t *doc = test_fixture_json("pingdom/down.json");
     json_t *nest = json_string("core");
-    struct result r;
+    struct handler_result r;
     int i;
 
     (void)state;
@@ -459,7 +428,7 @@ test_huge_check_name_is_kept_whole(void **state)
 {
     size_t len = 1 << 20;
     char *name = malloc(len + 1);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     assert_non_null(name);
@@ -476,7 +445,7 @@ static void
 test_empty_object_is_missing_check_id(void **state)
 {
     json_t *doc = json_object();
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run(doc, &r);

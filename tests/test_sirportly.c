@@ -16,60 +16,29 @@
 
 #include "handlers/handler.h"
 #include "server/body.h"
+#include "tests/support/handler_run.h"
 #include "tests/support/testutil.h"
 
 #define FORM "application/x-www-form-urlencoded"
 #define REPLY "sirportly/customer-reply.json"
 
-struct result {
-    enum handler_status rc;
-    struct alert a;
-    char reason[256];
-};
-
 static void
-run(const json_t *doc, struct result *r)
+run(const json_t *doc, struct handler_result *r)
 {
-    alert_init(&r->a, SOURCE_SIRPORTLY);
-    r->reason[0] = '\0';
-    r->rc = handler_parse(SOURCE_SIRPORTLY, doc, &r->a, r->reason,
-                          sizeof r->reason);
-}
-
-/* A fixture, decoded the way the server decodes what it was sent as. */
-static json_t *
-load(const char *name)
-{
-    char reason[256];
-    size_t len;
-    char *text;
-    json_t *doc;
-    int status;
-
-    if (!strstr(name, ".form"))
-        return test_fixture_json(name);
-    text = test_read_file(test_fixture_path(name), &len);
-    doc = body_decode(FORM, text, len, &status, reason, sizeof reason);
-    free(text);
-    if (!doc)
-        fail_msg("%s: %d %s", name, status, reason);
-    return doc;
+    handler_run(SOURCE_SIRPORTLY, doc, r);
 }
 
 static void
-run_fixture(const char *name, struct result *r)
+run_fixture(const char *name, struct handler_result *r)
 {
-    json_t *doc = load(name);
-
-    run(doc, r);
-    json_decref(doc);
+    handler_run_fixture(SOURCE_SIRPORTLY, name, r);
 }
 
 /* customer-reply.json with a member of what (the payload, its ticket or
    its update) replaced by value (NULL: removed). */
 static void
 run_changed(const char *what, const char *member, json_t *value,
-            struct result *r)
+            struct handler_result *r)
 {
     json_t *doc = test_fixture_json(REPLY);
     json_t *obj = *what ? json_object_get(doc, what) : doc;
@@ -80,14 +49,6 @@ run_changed(const char *what, const char *member, json_t *value,
         json_object_del(obj, member);
     run(doc, r);
     json_decref(doc);
-}
-
-static void
-assert_result(struct result *r, enum handler_status rc, const char *reason)
-{
-    assert_int_equal(r->rc, rc);
-    assert_string_equal(r->reason, reason);
-    alert_free(&r->a);
 }
 
 static void
@@ -102,7 +63,7 @@ assert_tags(const struct alert *a, const char *expected)
 static void
 test_assigned_form_tells_the_assignee(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("sirportly/assigned.form", &r);
@@ -130,30 +91,30 @@ test_assigned_form_tells_the_assignee(void **state)
 static void
 test_unassigned_twin_is_ignored(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("sirportly/unassigned-twin.form", &r);
-    assert_result(&r, HANDLER_IGNORE, "ticket KX-482113 has no assignee");
+    handler_expect(&r, HANDLER_IGNORE, "ticket KX-482113 has no assignee");
 }
 
 static void
 test_ticket_without_user_is_ignored(void **state)
 {
-    json_t *doc = load("sirportly/assigned.form");
-    struct result r;
+    json_t *doc = handler_fixture("sirportly/assigned.form");
+    struct handler_result r;
 
     (void)state;
     json_object_del(json_object_get(doc, "ticket"), "user");
     run(doc, &r);
     json_decref(doc);
-    assert_result(&r, HANDLER_IGNORE, "ticket KX-482113 has no assignee");
+    handler_expect(&r, HANDLER_IGNORE, "ticket KX-482113 has no assignee");
 }
 
 static void
 test_customer_reply_tells_the_assignee_what_was_said(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture(REPLY, &r);
@@ -174,17 +135,17 @@ test_customer_reply_tells_the_assignee_what_was_said(void **state)
 static void
 test_own_reply_is_ignored(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("sirportly/own-reply.json", &r);
-    assert_result(&r, HANDLER_IGNORE, "update by the assignee");
+    handler_expect(&r, HANDLER_IGNORE, "update by the assignee");
 }
 
 static void
 test_staff_reply_form_tells_the_assignee(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("sirportly/staff-reply.form", &r);
@@ -204,7 +165,7 @@ test_staff_reply_form_tells_the_assignee(void **state)
 static void
 test_new_ticket_is_kind_new(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_fixture("sirportly/new-ticket.json", &r);
@@ -229,7 +190,7 @@ test_event_names_choose_the_kind(void **state)
         { "status_change", "status" }, { "assign", "assigned" },
     };
     json_t *doc;
-    struct result r;
+    struct handler_result r;
     size_t i;
 
     (void)state;
@@ -248,7 +209,7 @@ static void
 test_status_change_title_names_the_status(void **state)
 {
     json_t *doc = test_fixture_json("sirportly/new-ticket.json");
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_set_new(doc, "event", json_string("status_change"));
@@ -264,9 +225,9 @@ test_status_change_title_names_the_status(void **state)
 static void
 test_reassignment_gets_a_new_key(void **state)
 {
-    json_t *doc = load("sirportly/assigned.form");
+    json_t *doc = handler_fixture("sirportly/assigned.form");
     json_t *ticket = json_object_get(doc, "ticket");
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_set_new(json_object_get(ticket, "user"), "username",
@@ -284,48 +245,48 @@ test_reassignment_gets_a_new_key(void **state)
 static void
 test_missing_ticket_is_named(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("", "ticket", NULL, &r);
-    assert_result(&r, HANDLER_INVALID, "missing field ticket");
+    handler_expect(&r, HANDLER_INVALID, "missing field ticket");
 }
 
 static void
 test_ticket_of_wrong_type_is_named(void **state)
 {
     json_t *bad[] = { json_string("KX-1"), json_integer(1), json_array() };
-    struct result r;
+    struct handler_result r;
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         run_changed("", "ticket", bad[i], &r);
-        assert_result(&r, HANDLER_INVALID, "ticket must be an object");
+        handler_expect(&r, HANDLER_INVALID, "ticket must be an object");
     }
 }
 
 static void
 test_missing_reference_is_named(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("ticket", "reference", NULL, &r);
-    assert_result(&r, HANDLER_INVALID, "missing field ticket.reference");
+    handler_expect(&r, HANDLER_INVALID, "missing field ticket.reference");
 }
 
 static void
 test_reference_of_wrong_type_is_named(void **state)
 {
     json_t *bad[] = { json_integer(482113), json_string(""), json_object() };
-    struct result r;
+    struct handler_result r;
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         run_changed("ticket", "reference", bad[i], &r);
-        assert_result(&r, HANDLER_INVALID,
+        handler_expect(&r, HANDLER_INVALID,
                       "ticket.reference must be a non-empty string");
     }
 }
@@ -333,20 +294,20 @@ test_reference_of_wrong_type_is_named(void **state)
 static void
 test_update_without_id_is_refused(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("update", "id", NULL, &r);
-    assert_result(&r, HANDLER_INVALID, "missing field update.id");
+    handler_expect(&r, HANDLER_INVALID, "missing field update.id");
     run_changed("update", "id", json_real(1.5), &r);
-    assert_result(&r, HANDLER_INVALID,
+    handler_expect(&r, HANDLER_INVALID,
                   "update.id must be an integer or a string");
 }
 
 static void
 test_update_id_as_string_is_used(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("update", "id", json_string("u-9"), &r);
@@ -357,7 +318,7 @@ test_update_id_as_string_is_used(void **state)
 static void
 test_update_that_is_not_an_object_is_no_update(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("", "update", json_string("garbage"), &r);
@@ -369,7 +330,7 @@ test_update_that_is_not_an_object_is_no_update(void **state)
 static void
 test_reply_without_author_names_the_customer(void **state)
 {
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run_changed("update", "author", json_integer(3), &r);
@@ -385,7 +346,7 @@ static void
 test_assignee_username_of_wrong_type_means_no_assignee(void **state)
 {
     json_t *doc = test_fixture_json(REPLY);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_set_new(json_object_get(json_object_get(doc, "ticket"),
@@ -393,7 +354,7 @@ test_assignee_username_of_wrong_type_means_no_assignee(void **state)
                         "username", json_integer(12));
     run(doc, &r);
     json_decref(doc);
-    assert_result(&r, HANDLER_IGNORE, "ticket KX-482113 has no assignee");
+    handler_expect(&r, HANDLER_IGNORE, "ticket KX-482113 has no assignee");
 }
 
 static void
@@ -401,7 +362,7 @@ test_garbage_in_optional_fields_is_ignored(void **state)
 {
     json_t *doc = test_fixture_json("sirportly/new-ticket.json");
     json_t *ticket = json_object_get(doc, "ticket");
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     json_object_set_new(ticket, "subject", json_array());
@@ -428,7 +389,7 @@ test_huge_message_is_kept_whole(void **state)
 {
     size_t len = 512 * 1024;
     char *text = malloc(len + 1);
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     assert_non_null(text);
@@ -445,12 +406,12 @@ static void
 test_empty_object_is_missing_ticket(void **state)
 {
     json_t *doc = json_object();
-    struct result r;
+    struct handler_result r;
 
     (void)state;
     run(doc, &r);
     json_decref(doc);
-    assert_result(&r, HANDLER_INVALID, "missing field ticket");
+    handler_expect(&r, HANDLER_INVALID, "missing field ticket");
 }
 
 static void

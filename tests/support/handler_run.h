@@ -1,0 +1,32 @@
+/*
+ * Running a source handler in tests, on a document or on a fixture
+ * decoded the way the server decodes what it was sent as.
+ */
+#ifndef KLAXON_HANDLER_RUN_H
+#define KLAXON_HANDLER_RUN_H
+
+#include <jansson.h>
+
+#include "handlers/handler.h"
+
+struct handler_result {
+    enum handler_status rc;
+    struct alert a;         /* the caller frees it with alert_free */
+    char reason[256];
+};
+
+void handler_run(enum source source, const json_t *doc,
+                 struct handler_result *r);
+
+/* tests/fixtures/<name>: JSON, or for a ".form" file the decoded form
+   (new reference); fails the test when it cannot be read. */
+json_t *handler_fixture(const char *name);
+
+void handler_run_fixture(enum source source, const char *name,
+                         struct handler_result *r);
+
+/* Assert the handler's verdict and reason, and free the alert. */
+void handler_expect(struct handler_result *r, enum handler_status rc,
+                    const char *reason);
+
+#endif
