@@ -6,8 +6,14 @@
 #
 # Every minute it prints the events sent and accepted so far, the pushes
 # the mock has answered, klaxon's delivery queue depth, RSS and open
-# files. Every event has its own key and goes to one on-call person, so
-# each accepted event must become exactly one push.
+# files. The events go round SOAK_KEYS (10,000) alerts that fire and
+# resolve in turn, so the stored alerts stay as many as a real site
+# has while events and pushes pile up in the journal; one on-call
+# person hears of each, so each accepted event must become exactly one
+# push. SOAK_KEYS=0 gives every event a key of its own instead: then
+# every event opens an alert that stays open, and klaxon's memory grows
+# with them by design (its in-memory alert index, 8 bytes a slot,
+# doubles at 70 % full), so RSS will not stay flat.
 #
 # At the end it says whether RSS and open files stayed flat, judged on
 # samples taken every 10 s after the first minute (the warm-up, while
@@ -19,7 +25,9 @@
 # and it exits 1 when they did not, or when an event was refused, lost
 # or pushed twice.
 #
-# Environment: SOAK_SECONDS, SOAK_RATE, KEEP=1 keeps the work directory.
+# Environment: SOAK_SECONDS, SOAK_RATE, SOAK_KEYS, KEEP=1 keeps the work
+# directory; KLAXON and KLAXON_TOOLS name the binary and the directory of
+# the load tools (build/klaxon and build/tests/tools).
 set -u
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +35,14 @@ TOOLS=${KLAXON_TOOLS:-$TOP/build/tests/tools}
 KLAXON_SRC=${KLAXON:-$TOP/build/klaxon}
 SOAK_SECONDS=${SOAK_SECONDS:-600}
 SOAK_RATE=${SOAK_RATE:-1000}
+SOAK_KEYS=${SOAK_KEYS:-10000}
+for v in SOAK_SECONDS SOAK_RATE SOAK_KEYS; do
+    case ${!v} in
+    ''|*[!0-9]*) echo "soak: $v must be a whole number"; exit 2 ;;
+    esac
+done
+[ "$SOAK_KEYS" = 0 ] || [ "$SOAK_KEYS" -ge 16 ] ||
+    { echo "soak: SOAK_KEYS must be 0 or at least 16"; exit 2; }
 TOKEN=soak-token-1
 SAMPLE_S=10
 WARMUP_S=60
@@ -63,7 +79,9 @@ sent_accepted() {
     awk '$3 >= 200 && $3 < 300 { a++ } END { print NR, a + 0 }' \
         "$WORK/burst.out"
 }
-pushes() { awk '/"status":200/ { n++ } END { print n + 0 }' "$WORK/mock.log"; }
+pushes() {
+    awk '/"status":200/ { n++ } END { print n + 0 }' "$WORK/mock.log"
+}
 queue_depth() {
     curl -s -m 5 "$BASE/metrics" |
         awk '$1 == "klaxon_delivery_queue_depth" {print $2}'
@@ -75,7 +93,8 @@ start_mock() {
     PIDS="$PIDS $!"
     local i=0
     while [ ! -s "$WORK/mock.port" ]; do
-        i=$((i + 1)); [ $i -gt 100 ] && { echo "soak: mock did not start"; exit 2; }
+        i=$((i + 1))
+        [ $i -gt 100 ] && { echo "soak: mock did not start"; exit 2; }
         sleep 0.05
     done
     MOCK_PORT=$(cat "$WORK/mock.port")
@@ -172,8 +191,15 @@ judge_flat() {
 
 echo "soak: $("$KLAXON" --version 2>/dev/null | head -1), $(nproc) cores," \
      "load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
-echo "soak: $SOAK_RATE events/s for ${SOAK_SECONDS}s, delivery on," \
-     "one on-call person"
+if [ "$SOAK_KEYS" = 0 ]; then
+    KEYS_ARG=""
+    KEYS_SAID="a new alert each"
+else
+    KEYS_ARG="--cycle $SOAK_KEYS"
+    KEYS_SAID="$SOAK_KEYS alerts firing and resolving in turn"
+fi
+echo "soak: $SOAK_RATE events/s for ${SOAK_SECONDS}s ($KEYS_SAID)," \
+     "delivery on, one on-call person"
 start_mock
 start_klaxon
 sleep 1
@@ -182,7 +208,7 @@ RSS0=$(rss_kib "$KPID"); FDS0=$(fds "$KPID")
 : > "$WORK/samples"
 "$TOOLS/burst" --url "$BASE/hooks/generic?token=$TOKEN" \
     --events $((SOAK_RATE * SOAK_SECONDS)) --rate "$SOAK_RATE" \
-    --connections 16 --prefix soak --out "$WORK/burst.out" \
+    --connections 16 --prefix soak --out "$WORK/burst.out" $KEYS_ARG \
     > "$WORK/burst.sum" &
 BPID=$!; PIDS="$PIDS $BPID"
 T0=$SECONDS

@@ -2,19 +2,24 @@
  * burst: post generic events to klaxon over a few kept-alive
  * connections, for the chaos and soak scripts.
  *
- *   burst --url URL --events N [--connections C] [--pairs] [--rate R]
- *         [--prefix P] [--out FILE] [--timeout S]
+ *   burst --url URL --events N [--connections C] [--pairs | --cycle K]
+ *         [--rate R] [--prefix P] [--out FILE] [--timeout S]
  *
  * URL is klaxon's generic hook with its token. Every event has a key of
  * its own, "P-<i>" (P defaults to "burst"), and the title "P-<i> firing".
  * With --pairs each key gets a firing event and, once that is answered,
- * a resolved one titled "P-<i> resolved"; N counts both. C connections
+ * a resolved one titled "P-<i> resolved"; N counts both. With --cycle
+ * the events go round K keys instead, as alerts that come and go: event
+ * i is for key "P-<i mod K>", firing in even rounds and resolved in odd
+ * ones, and is named "P-<i mod K>.<round>" in its title, so that every
+ * event still has a name of its own; K must be at least C. C connections
  * (default 16) post at once, as fast as klaxon answers, or at R events
  * a second in all when --rate is given. A request without an answer
  * after S seconds (default 10) counts as failed.
  *
  * --out gets one line per event as it is answered, written out at
- * once: "key state status latency_ms" (status 0: no answer at all).
+ * once: "name state status latency_ms" (status 0: no answer at all),
+ * where the name is the title without the state.
  * The last line on stdout sums the run up as name=value words: sent,
  * accepted (2xx), other (any other status), failed (no answer),
  * seconds, rate (events a second), and p50_ms, p99_ms, max_ms over the
@@ -38,6 +43,7 @@ struct burst_opts {
     long connections;
     double rate;            /* events a second; 0: no limit */
     long timeout_s;
+    long cycle;             /* keys to go round; 0: a key per event */
     bool pairs;
 };
 
@@ -49,7 +55,9 @@ struct burst_slot {
     bool busy;
     bool owes_resolved;     /* firing answered, resolved still to post */
     double t0;              /* monotonic ms when the post started */
-    char body[256];
+    const char *state;      /* of the event being posted */
+    char name[96];          /* the event's title without the state */
+    char body[320];
 };
 
 struct burst {
@@ -84,16 +92,27 @@ burst_discard(char *data, size_t size, size_t n, void *arg)
     return size * n;
 }
 
-/* Start posting one half of the slot's key. */
+/* Start posting the slot's event: one half of a pair, or the next. */
 static int
 burst_post(struct burst *b, struct burst_slot *s)
 {
-    const char *state = s->resolved ? "resolved" : "firing";
+    long key = s->key, round = 0;
+    bool resolved = s->resolved;
 
-    snprintf(s->body, sizeof s->body, "{\"title\":\"%s-%ld %s\","
+    if (b->o.cycle > 0) {
+        key = s->key % b->o.cycle;
+        round = s->key / b->o.cycle;
+        resolved = round % 2 == 1;
+        snprintf(s->name, sizeof s->name, "%s-%ld.%ld", b->o.prefix, key,
+                 round);
+    } else {
+        snprintf(s->name, sizeof s->name, "%s-%ld", b->o.prefix, key);
+    }
+    s->state = resolved ? "resolved" : "firing";
+    snprintf(s->body, sizeof s->body, "{\"title\":\"%s %s\","
              "\"key\":\"%s-%ld\",\"state\":\"%s\","
-             "\"message\":\"load from burst\"}", b->o.prefix, s->key, state,
-             b->o.prefix, s->key, state);
+             "\"message\":\"load from burst\"}", s->name, s->state,
+             b->o.prefix, key, s->state);
     curl_easy_setopt(s->h, CURLOPT_POSTFIELDS, s->body);
     curl_easy_setopt(s->h, CURLOPT_POSTFIELDSIZE, (long)strlen(s->body));
     s->t0 = burst_now();
@@ -155,8 +174,8 @@ burst_record(struct burst *b, struct burst_slot *s, CURLcode rc)
     if (status > 0)
         b->lat[b->nlat++] = ms;
     if (b->out)
-        fprintf(b->out, "%s-%ld %s %ld %.3f\n", b->o.prefix, s->key,
-                s->resolved ? "resolved" : "firing", status, ms);
+        fprintf(b->out, "%s %s %ld %.3f\n", s->name, s->state, status,
+                ms);
     s->busy = false;
     s->owes_resolved = b->o.pairs && !s->resolved;
 }
@@ -237,8 +256,9 @@ static void
 burst_usage(FILE *f)
 {
     fprintf(f, "usage: burst --url URL --events N [--connections C] "
-            "[--pairs] [--rate R]\n"
-            "             [--prefix P] [--out FILE] [--timeout S]\n");
+            "[--pairs | --cycle K]\n"
+            "             [--rate R] [--prefix P] [--out FILE] "
+            "[--timeout S]\n");
 }
 
 /* A positive number from text, or -1. */
@@ -286,6 +306,8 @@ burst_option(struct burst_opts *o, const char *opt, const char *val)
         o->rate = v = burst_number(opt, val);
     else if (strcmp(opt, "--timeout") == 0)
         o->timeout_s = (long)(v = burst_number(opt, val));
+    else if (strcmp(opt, "--cycle") == 0)
+        o->cycle = (long)(v = burst_number(opt, val));
     else {
         fprintf(stderr, "burst: unknown option %s\n", opt);
         return -1;
@@ -315,9 +337,13 @@ burst_args(int argc, char **argv, struct burst_opts *o)
         i++;
     }
     if (!o->url || o->events <= 0 || !burst_plain(o->prefix) ||
-        o->connections > 4096) {
-        fprintf(stderr, "burst: needs --url, --events, a plain --prefix "
-                "and at most 4096 connections\n");
+        o->connections > 4096 || (o->pairs && o->cycle) ||
+        (o->cycle && o->cycle < o->connections)) {
+        /* Fewer keys than connections would post one key's firing and
+           resolved events at once, in no set order. */
+        fprintf(stderr, "burst: needs --url, --events, a plain --prefix, "
+                "at most 4096 connections, and not both --pairs and "
+                "--cycle; --cycle at least the connections\n");
         return -1;
     }
     return 0;
