@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -103,11 +105,27 @@ setup(void **state)
     return 0;
 }
 
+/* Every secret the tests configure; none may ever reach the log. */
+static const char *const secrets[] = {
+    "pingdom-secret-1", "pingdom-secret-2", "newrelic-secret-1",
+    "sirportly-secret-1", "generic-secret-1", "generic-secret-2",
+    "appTokenSecret", "uAliceKey", "uBobKey", "uCarolKey",
+    "signing-key-123", "admin-secret-1",
+};
+
 static int
 teardown(void **state)
 {
     struct fixture *f = *state;
+    char *log = NULL;
+    size_t i;
 
+    daemon_cleanup_keep_log(&f->d, &log);
+    for (i = 0; log && i < sizeof secrets / sizeof *secrets; i++) {
+        if (strstr(log, secrets[i]))
+            fail_msg("secret %s appears in the log:\n%s", secrets[i], log);
+    }
+    free(log);
     daemon_cleanup(&f->d);
     mock_http_stop(f->mock.http);
     free(f);
@@ -548,6 +566,121 @@ test_stop_while_the_journal_is_stalled_still_exits_cleanly(void **state)
 }
 
 static void
+test_signed_source_needs_the_right_signature(void **state)
+{
+    struct fixture *f = *state;
+    const char *body = "{\"title\":\"signed\"}";
+    char url[256], header[128];
+    struct http_reply r;
+
+    daemon_write_config(&f->d,
+        "server: { listen = [\"127.0.0.1:0\"]; };\n"
+        "journal: { path = \"%s/klaxon.db\"; };\n"
+        "sources: { generic = { token = \"generic-secret-1\"; "
+        "hmac_key = \"signing-key-123\"; hmac_header = \"X-Hub-Signature\";"
+        " }; };\n", f->d.dir);
+    daemon_start(&f->d);
+    snprintf(url, sizeof url, "%s/hooks/generic?token=generic-secret-1",
+             f->d.base);
+    post_json(&r, url, body, NULL);
+    expect_reply(&r, 401, "signature in X-Hub-Signature");
+    http_reply_free(&r);
+    post_json(&r, url, body, "X-Hub-Signature: sha256=00112233");
+    assert_int_equal(r.status, 401);
+    http_reply_free(&r);
+    /* HMAC-SHA256 of the body under signing-key-123, computed with
+       "openssl dgst -sha256 -hmac". */
+    snprintf(header, sizeof header, "X-Hub-Signature: sha256=%s%s",
+             "a6a666dfe91c5dccb7baaf7295605852",
+             "278f89ac1cbd4b8a8a182fe8a4183304");
+    post_json(&r, url, body, header);
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    /* The signature covers the body: another body fails with it. */
+    post_json(&r, url, "{\"title\":\"forged\"}", header);
+    assert_int_equal(r.status, 401);
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_oversized_url_and_headers_are_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char *url, *hdr;
+
+    daemon_start(&f->d);
+    url = malloc(40000);
+    snprintf(url, 40000, "%s/hooks/generic?token=", f->d.base);
+    memset(url + strlen(url), 'a', 30000);
+    url[strlen(f->d.base) + 22 + 30000] = '\0';
+    http_request(&r, "POST", url, "application/json", "{}", 2, NULL);
+    assert_int_equal(r.status, 414);
+    http_reply_free(&r);
+    free(url);
+    hdr = malloc(40000);
+    strcpy(hdr, "X-Filler: ");
+    memset(hdr + 10, 'b', 30000);
+    hdr[30010] = '\0';
+    http_request(&r, "POST", hook(f, "generic", "generic-secret-1"),
+                 "application/json", "{}", 2, hdr);
+    assert_int_equal(r.status, 431);
+    http_reply_free(&r);
+    free(hdr);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+/* Started as root with server.user set: binds, then runs as that user,
+   and the journal it creates belongs to that user, mode 0600. */
+static void
+test_root_drops_to_the_service_user_after_binding(void **state)
+{
+    struct fixture *f = *state;
+    char dir[600], path[700], status[64], *line, *text;
+    struct passwd *pw = getpwnam("nobody");
+    struct http_reply r;
+    struct stat st;
+    unsigned uid;
+    FILE *proc;
+
+    if (geteuid() != 0 || !pw)
+        skip();
+    snprintf(dir, sizeof dir, "%s/var", f->d.dir);
+    mkdir(dir, 0700);
+    assert_int_equal(chown(dir, pw->pw_uid, pw->pw_gid), 0);
+    chmod(f->d.dir, 0755);
+    daemon_write_config(&f->d,
+        "server: { listen = [\"127.0.0.1:0\"]; user = \"nobody\"; };\n"
+        "journal: { path = \"%s/klaxon.db\"; };\n"
+        "sources: { generic = { token = \"generic-secret-1\"; }; };\n",
+        dir);
+    daemon_start(&f->d);
+    post_json(&r, hook(f, "generic", "generic-secret-1"),
+              "{\"title\":\"as nobody\"}", NULL);
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    snprintf(status, sizeof status, "/proc/%d/status", (int)f->d.pid);
+    text = calloc(1, 8192);
+    proc = fopen(status, "r");
+    assert_non_null(proc);
+    fread(text, 1, 8191, proc);
+    fclose(proc);
+    line = strstr(text, "\nUid:");
+    assert_non_null(line);
+    /* Real, effective, saved and filesystem ids all dropped. */
+    assert_int_equal(sscanf(line, "\nUid:\t%u", &uid), 1);
+    assert_int_equal(uid, pw->pw_uid);
+    assert_null(strstr(line, "\t0\t"));
+    free(text);
+    snprintf(path, sizeof path, "%s/klaxon.db", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_uid, pw->pw_uid);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
 test_failed_push_is_retried_and_delivered_once(void **state)
 {
     struct fixture *f = *state;
@@ -934,6 +1067,9 @@ main(void)
         T(test_oversized_chunked_body_gets_413_and_bodies_only_where_due),
         T(test_huge_titles_are_stored_cut_to_what_a_phone_shows),
         T(test_stop_while_the_journal_is_stalled_still_exits_cleanly),
+        T(test_signed_source_needs_the_right_signature),
+        T(test_oversized_url_and_headers_are_refused),
+        T(test_root_drops_to_the_service_user_after_binding),
         T(test_failed_push_is_retried_and_delivered_once),
         T(test_rejected_push_is_not_retried),
         T(test_accepted_event_survives_kill_9_and_is_delivered_once),

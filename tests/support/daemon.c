@@ -185,6 +185,14 @@ daemon_cleanup(struct daemon *d)
     }
 }
 
+void
+daemon_cleanup_keep_log(struct daemon *d, char **log)
+{
+    if (d->pid > 0)
+        daemon_kill(d);
+    *log = d->dir && access(d->log, R_OK) == 0 ? daemon_log_text(d) : NULL;
+}
+
 int
 klaxon_run(char **output, const char *arg, ...)
 {

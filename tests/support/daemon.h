@@ -47,6 +47,10 @@ int daemon_wait_log(struct daemon *d, const char *needle, int timeout_ms);
 /* Stop if running, remove the temp dir. */
 void daemon_cleanup(struct daemon *d);
 
+/* Stop if running and hand over the log (caller frees; NULL if none),
+   before daemon_cleanup removes it. */
+void daemon_cleanup_keep_log(struct daemon *d, char **log);
+
 /* Run the klaxon binary with args (NULL-terminated), capturing stdout
    and stderr together into *output (caller frees). Returns the exit
    status. */
