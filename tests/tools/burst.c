@@ -50,7 +50,8 @@ struct burst_opts {
 /* One connection: its easy handle and the event it is posting. */
 struct burst_slot {
     CURL *h;
-    long key;
+    long item;              /* the key's number, or with --cycle the
+                               event's */
     bool resolved;          /* posting the resolved half of a pair */
     bool busy;
     bool owes_resolved;     /* firing answered, resolved still to post */
@@ -66,8 +67,8 @@ struct burst {
     struct curl_slist *headers;
     struct burst_slot *slots;
     FILE *out;
-    long keys;              /* keys to post */
-    long next_key;
+    long items;             /* keys, or with --cycle events, to post */
+    long next_item;
     long started;           /* posts started, for the rate */
     long accepted, other, failed;
     double *lat;            /* latencies of answered posts */
@@ -96,12 +97,12 @@ burst_discard(char *data, size_t size, size_t n, void *arg)
 static int
 burst_post(struct burst *b, struct burst_slot *s)
 {
-    long key = s->key, round = 0;
+    long key = s->item, round = 0;
     bool resolved = s->resolved;
 
     if (b->o.cycle > 0) {
-        key = s->key % b->o.cycle;
-        round = s->key / b->o.cycle;
+        key = s->item % b->o.cycle;
+        round = s->item / b->o.cycle;
         resolved = round % 2 == 1;
         snprintf(s->name, sizeof s->name, "%s-%ld.%ld", b->o.prefix, key,
                  round);
@@ -136,7 +137,7 @@ burst_fill(struct burst *b)
     for (i = 0; i < b->o.connections; i++) {
         struct burst_slot *s = &b->slots[i];
 
-        if (s->busy || (!s->owes_resolved && b->next_key >= b->keys))
+        if (s->busy || (!s->owes_resolved && b->next_item >= b->items))
             continue;
         if (b->o.rate > 0) {
             allowed = (burst_now() - b->start) * b->o.rate / 1000.0 + 1;
@@ -148,7 +149,7 @@ burst_fill(struct burst *b)
             s->owes_resolved = false;
             s->resolved = true;
         } else {
-            s->key = b->next_key++;
+            s->item = b->next_item++;
             s->resolved = false;
         }
         if (burst_post(b, s) < 0)
@@ -212,7 +213,7 @@ burst_run(struct burst *b)
             return -1;
         if (curl_multi_perform(b->multi, &still) != CURLM_OK)
             return -1;
-        if (burst_collect(b) == 0 && b->next_key >= b->keys)
+        if (burst_collect(b) == 0 && b->next_item >= b->items)
             return 0;
         curl_multi_poll(b->multi, NULL, 0, wait > 100 ? 100 : wait, NULL);
     }
@@ -354,7 +355,7 @@ burst_setup(struct burst *b)
 {
     long i;
 
-    b->keys = b->o.pairs ? b->o.events / 2 : b->o.events;
+    b->items = b->o.pairs ? b->o.events / 2 : b->o.events;
     b->multi = curl_multi_init();
     b->slots = calloc(b->o.connections, sizeof *b->slots);
     b->lat = calloc(b->o.events + 1, sizeof *b->lat);
