@@ -181,13 +181,13 @@ burst_record(struct burst *b, struct burst_slot *s, CURLcode rc)
     s->owes_resolved = b->o.pairs && !s->resolved;
 }
 
-/* Record every finished post; the number still running. */
+/* Record every finished post; how many finished. */
 static long
 burst_collect(struct burst *b)
 {
     struct burst_slot *s;
     CURLMsg *msg;
-    long running = 0, i;
+    long finished = 0;
     int left;
 
     while ((msg = curl_multi_info_read(b->multi, &left))) {
@@ -196,10 +196,23 @@ burst_collect(struct burst *b)
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
         curl_multi_remove_handle(b->multi, s->h);
         burst_record(b, s, msg->data.result);
+        finished++;
     }
-    for (i = 0; i < b->o.connections; i++)
-        running += b->slots[i].busy || b->slots[i].owes_resolved;
-    return running;
+    return finished;
+}
+
+static bool
+burst_done(const struct burst *b)
+{
+    long i;
+
+    if (b->next_item < b->items)
+        return false;
+    for (i = 0; i < b->o.connections; i++) {
+        if (b->slots[i].busy || b->slots[i].owes_resolved)
+            return false;
+    }
+    return true;
 }
 
 static int
@@ -213,7 +226,11 @@ burst_run(struct burst *b)
             return -1;
         if (curl_multi_perform(b->multi, &still) != CURLM_OK)
             return -1;
-        if (burst_collect(b) == 0 && b->next_item >= b->items)
+        /* Slots just freed get their next post at once: waiting on
+           sockets with nothing left running would only sleep. */
+        if (burst_collect(b) > 0)
+            continue;
+        if (burst_done(b))
             return 0;
         curl_multi_poll(b->multi, NULL, 0, wait > 100 ? 100 : wait, NULL);
     }
