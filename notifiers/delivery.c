@@ -35,8 +35,9 @@
 #include "server/log.h"
 #include "server/metrics.h"
 
+/* Pushes sent or being sent whose result is not yet committed: also the
+   most that a crash can make klaxon send a second time. */
 #define MAX_IN_FLIGHT 8
-#define MAX_BUSY (MAX_IN_FLIGHT * 4)
 #define IDLE_WAIT_MS 5000
 
 static const char due_sql[] =
@@ -83,8 +84,13 @@ struct delivery {
     struct busy {
         int64_t id;
         bool committed;     /* result on disk; drop before the next read */
-    } busy[MAX_BUSY];
+    } busy[MAX_IN_FLIGHT];
     int nbusy;
+
+    /* Pushover failed, then took a push again: deliveries waiting out
+       their backoff go now rather than minutes after it recovered. */
+    bool failing;
+    bool expedite;
 };
 
 static bool
@@ -289,10 +295,10 @@ static void
 start_due(struct delivery *d)
 {
     const struct config *cfg;
-    int room = MAX_IN_FLIGHT - d->in_flight, rc;
+    int room, limit, rows = 0;
 
     drop_committed(d);
-    if (room <= 0 || busy_count(d) >= MAX_BUSY - MAX_IN_FLIGHT)
+    if ((room = MAX_IN_FLIGHT - busy_count(d)) <= 0)
         return;
     cfg = live_config_acquire();
     if (!cfg->pushover.token) {
@@ -300,15 +306,20 @@ start_due(struct delivery *d)
         return;
     }
     sqlite3_reset(d->due);
-    sqlite3_bind_int64(d->due, 1, clock_now_ms());
-    sqlite3_bind_int(d->due, 2, room + MAX_BUSY);
-    while (room > 0 && (rc = sqlite3_step(d->due)) == SQLITE_ROW) {
+    sqlite3_bind_int64(d->due, 1, d->expedite ? INT64_MAX : clock_now_ms());
+    /* Busy rows may come first: ask for enough to fill the room. */
+    limit = room + MAX_IN_FLIGHT + 1;
+    sqlite3_bind_int(d->due, 2, limit);
+    while (room > 0 && sqlite3_step(d->due) == SQLITE_ROW) {
+        rows++;
         if (is_busy(d, sqlite3_column_int64(d->due, 0)))
             continue;
         start(d, d->due, cfg);
         room--;
     }
     sqlite3_reset(d->due);
+    if (room > 0 && rows < limit)
+        d->expedite = false;    /* nothing more is waiting */
     live_config_release(cfg);
 }
 
@@ -322,6 +333,14 @@ finish(struct transfer *t, int give_up_after)
 
     pushover_classify(&t->ans, now, &res);
     log_quote(quoted, sizeof quoted, res.error);
+    if (res.verdict == PUSHOVER_SENT && t->d->failing) {
+        log_info("pushover", "taking pushes again; sending the ones "
+                 "waiting to retry now");
+        t->d->failing = false;
+        t->d->expedite = true;
+    } else if (res.verdict == PUSHOVER_RETRY) {
+        t->d->failing = true;
+    }
     if (res.verdict == PUSHOVER_SENT) {
         snprintf(t->res.receipt, sizeof t->res.receipt, "%s", res.receipt);
         log_info("pushover", "delivery %lld to %s: %s", (long long)t->id,
@@ -379,6 +398,8 @@ wait_ms(struct delivery *d)
     int64_t now = clock_now_ms(), next;
     int ms = IDLE_WAIT_MS;
 
+    if (d->expedite)
+        return 50;
     sqlite3_reset(d->next);
     if (sqlite3_step(d->next) == SQLITE_ROW) {
         metrics_set_queue_depth(sqlite3_column_int64(d->next, 1));
@@ -386,8 +407,7 @@ wait_ms(struct delivery *d)
             next = sqlite3_column_int64(d->next, 0);
             if (next > now && next - now < ms)
                 ms = (int)(next - now);
-            else if (next <= now && busy_count(d) < MAX_BUSY - MAX_IN_FLIGHT
-                     && d->in_flight < MAX_IN_FLIGHT)
+            else if (next <= now && busy_count(d) < MAX_IN_FLIGHT)
                 ms = 200;
         }
     }

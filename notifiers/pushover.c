@@ -461,6 +461,15 @@ pushover_classify(const struct pushover_answer *ans, int64_t now_ms,
     json_t *doc = NULL;
 
     memset(res, 0, sizeof *res);
+    if (ans->curl_code == CURLE_OPERATION_TIMEDOUT) {
+        /* curl's detail names whatever step the clock ran out in, often
+           a request still queued behind a stalled one ("failed to
+           resolve host ... after 0 ms"), which misleads more than it
+           tells. */
+        res->verdict = PUSHOVER_RETRY;
+        set_error(res, ans, "no answer from Pushover within the timeout");
+        return;
+    }
     if (ans->curl_code != CURLE_OK) {
         res->verdict = PUSHOVER_RETRY;
         set_error(res, ans, "%s%s%s", curl_easy_strerror(ans->curl_code),

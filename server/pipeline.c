@@ -529,9 +529,10 @@ pipeline_prune(struct pipeline *p, int days)
         " (SELECT max(id) + 1 FROM events))",
         "DELETE FROM deliveries WHERE status != 'pending'"
         " AND created_ms < ?1",
-        "DELETE FROM alerts WHERE state IN ('resolved', 'info')"
-        " AND updated_ms < ?1 AND NOT EXISTS (SELECT 1 FROM deliveries d"
-        " WHERE d.alert_id = alerts.id)",
+        /* Open alerts go too once nothing has been heard of them for
+           that long, so never-resolved keys cannot pile up forever. */
+        "DELETE FROM alerts WHERE updated_ms < ?1 AND NOT EXISTS"
+        " (SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id)",
     };
     int64_t cutoff = clock_now_ms() - (int64_t)days * 86400 * 1000;
     sqlite3_stmt *s;

@@ -365,6 +365,7 @@ test_prune_removes_only_old_rows(void **state)
     clock_set_fake_ms(now - 40LL * 86400 * 1000);
     submit(e, "old", ALERT_FIRING, alice_bob, true);
     record(e, delivery_id(e, "alice"), DELIVERY_SENT, "");
+    submit(e, "forgotten", ALERT_FIRING, alice_bob, false);
     clock_set_fake_ms(now);
     submit(e, "new", ALERT_FIRING, alice_bob, true);
     journal_prune(e->j, 30);
@@ -376,6 +377,14 @@ test_prune_removes_only_old_rows(void **state)
                            "person = 'alice'"), 1);
     assert_int_equal(count(e, "SELECT count(*) FROM deliveries WHERE "
                            "person = 'bob'"), 2);
+    /* An alert still firing after 40 days of silence is forgotten,
+       unless a push for it is still waiting. */
+    assert_int_equal(count(e, "SELECT count(*) FROM alerts WHERE "
+                           "dedup_key = 'forgotten'"), 0);
+    assert_int_equal(count(e, "SELECT count(*) FROM alerts WHERE "
+                           "dedup_key = 'old'"), 1);
+    assert_int_equal(submit(e, "forgotten", ALERT_FIRING, NULL,
+                            false).outcome, JOURNAL_QUEUED);
 }
 
 static void

@@ -712,6 +712,42 @@ test_failed_push_is_retried_and_delivered_once(void **state)
 }
 
 static void
+test_pushes_waiting_to_retry_go_as_soon_as_pushover_recovers(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char body[96];
+    int i;
+
+    /* Six failures: each of five pushes fails once, one fails twice. */
+    atomic_store(&f->mock.fail_status, 500);
+    atomic_store(&f->mock.fail_next, 6);
+    daemon_write_config(&f->d,
+        "server: { listen = [\"127.0.0.1:0\"]; };\n"
+        "journal: { path = \"%s/klaxon.db\"; };\n"
+        "sources: { generic = { token = \"generic-secret-1\"; }; };\n"
+        "people = ( { name = \"alice\"; pushover = \"uAliceKey\"; "
+        "on_call = true; } );\n"
+        "pushover: { token = \"appTokenSecret\"; "
+        "api_url = \"%s/1/messages.json\"; timeout = 2; };\n",
+        f->d.dir, mock_http_url(f->mock.http));
+    daemon_start(&f->d);
+    for (i = 0; i < 5; i++) {
+        snprintf(body, sizeof body, "{\"title\":\"recover %d\",\"key\":"
+                 "\"r%d\"}", i, i);
+        post_json(&r, hook(f, "generic", "generic-secret-1"), body, NULL);
+        expect_reply(&r, 202, "queued");
+        http_reply_free(&r);
+    }
+    /* Six failures and five successes, whatever each backoff said. */
+    assert_int_equal(mock_http_wait(f->mock.http, 11, 30000), 0);
+    assert_int_equal(daemon_wait_log(&f->d, "taking pushes again", 1000), 0);
+    usleep(500 * 1000);
+    assert_int_equal(mock_http_count(f->mock.http), 11);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
 test_rejected_push_is_not_retried(void **state)
 {
     struct fixture *f = *state;
@@ -1071,6 +1107,7 @@ main(void)
         T(test_oversized_url_and_headers_are_refused),
         T(test_root_drops_to_the_service_user_after_binding),
         T(test_failed_push_is_retried_and_delivered_once),
+        T(test_pushes_waiting_to_retry_go_as_soon_as_pushover_recovers),
         T(test_rejected_push_is_not_retried),
         T(test_accepted_event_survives_kill_9_and_is_delivered_once),
         T(test_emergency_push_is_cancelled_when_resolved),
