@@ -4,9 +4,9 @@
 #
 #   bench/relay.sh [SECONDS]       (make bench runs it with 10)
 #
-# For each server: wrk over 64 connections posting events with unique
-# keys (saturation: events/s, p50, p99), then wrk at about 1,000 events/s
-# (p50, p99), plus memory. klaxon runs durable (every 202 is fsync'd)
+# For each server, alone on the machine: wrk over 64 connections posting
+# events with unique keys (saturation: events/s, p50, p99), then wrk at
+# about 1,000 events/s (p50, p99), plus memory. klaxon runs durable (every 202 is fsync'd)
 # with delivery off, so only the inbound path is measured. Peers:
 # Prometheus Alertmanager (POST /api/v2/alerts, in memory) and adnanh's
 # webhook (one hook running /bin/true). After the saturation runs klaxon
@@ -116,36 +116,46 @@ KBODY='{"title":"bench","message":"load","key":"KEY","priority":0}'
 ABODY='[{"labels":{"alertname":"bench","key":"KEY"},"annotations":{"summary":"load"}}]'
 WBODY='{"title":"bench","key":"KEY"}'
 
+# Each server runs alone: started, measured idle, saturated, then driven
+# at about 1,000 events/s (10 connections, each waiting 10 ms between
+# requests), its peak memory read. The peers are stopped after their
+# runs so their background work cannot disturb the next server's.
+measure() {
+    name=$1 pid=$2 url=$3 body=$4
+    sleep 1
+    idle=$(rss_kib "$pid")
+    set -- $(run_wrk "$name" "$url" "$body" 64 0)
+    rate=$1 p50=$2 p99=$3 err=$4
+    sleep 2
+    set -- $(run_wrk "$name" "$url" "$body" 10 10)
+    r1=$1 l50=$2 l99=$3
+    eval "${name}_row=\"$rate $p50 $p99 $err $l99 ${idle}K $(hwm_kib "$pid")K\""
+    eval "${name}_rate=$rate ${name}_r1=$r1 ${name}_l50=$l50"
+}
+
 echo "bench: $(nproc) cores, ${SECONDS_PER_RUN}s per run, $(date -u +%FT%TZ)"
-start_klaxon; start_alertmanager; start_webhook
-sleep 1
-k_idle=$(rss_kib $KPID); k_pss=$(pss_kib $KPID)
-a_idle=$(rss_kib $APID); w_idle=$(rss_kib $WPID)
-
-set -- $(run_wrk klaxon "$KURL" "$KBODY" 64 0); k_rate=$1 k_p50=$2 k_p99=$3 k_err=$4
-set -- $(run_wrk am "$AURL" "$ABODY" 64 0); a_rate=$1 a_p50=$2 a_p99=$3 a_err=$4
-set -- $(run_wrk webhook "$WURL" "$WBODY" 64 0); w_rate=$1 w_p50=$2 w_p99=$3 w_err=$4
-
-# About 1,000 events/s: 10 connections, each waiting 10 ms between requests.
-set -- $(run_wrk klaxon "$KURL" "$KBODY" 10 10); k_r1=$1 k_l50=$2 k_l99=$3
-set -- $(run_wrk am "$AURL" "$ABODY" 10 10); a_r1=$1 a_l50=$2 a_l99=$3
-set -- $(run_wrk webhook "$WURL" "$WBODY" 10 10); w_r1=$1 w_l50=$2 w_l99=$3
-
-k_peak=$(hwm_kib $KPID); a_peak=$(hwm_kib $APID); w_peak=$(hwm_kib $WPID)
+start_alertmanager
+measure am "$APID" "$AURL" "$ABODY"
+kill "$APID"
+start_webhook
+measure webhook "$WPID" "$WURL" "$WBODY"
+kill "$WPID"
+start_klaxon
+k_pss=$(pss_kib $KPID)
+measure klaxon "$KPID" "$KURL" "$KBODY"
 
 echo
 row server "events/s" "p50" "p99" "errors" "@1k p99" "idle RSS" "peak RSS"
-row klaxon "$k_rate" "$k_p50" "$k_p99" "$k_err" "$k_l99" "${k_idle}K" "${k_peak}K"
-row alertmanager "$a_rate" "$a_p50" "$a_p99" "$a_err" "$a_l99" "${a_idle}K" "${a_peak}K"
-row webhook "$w_rate" "$w_p50" "$w_p99" "$w_err" "$w_l99" "${w_idle}K" "${w_peak}K"
+row klaxon $klaxon_row
+row alertmanager $am_row
+row webhook $webhook_row
 echo
-echo "klaxon at ~1k/s: ${k_r1}/s p50 $k_l50 p99 $k_l99; idle PSS ${k_pss}K"
-awk -v k="$k_rate" -v a="$a_rate" -v w="$w_rate" 'BEGIN {
+echo "klaxon at ~1k/s: ${klaxon_r1}/s p50 $klaxon_l50; idle PSS ${k_pss}K"
+awk -v k="$klaxon_rate" -v a="$am_rate" -v w="$webhook_rate" 'BEGIN {
     printf "klaxon / alertmanager: %.2fx   klaxon / webhook: %.2fx\n", k / a, k / w }'
 
 # Fill klaxon up to 300,000 stored events, then read its memory again.
 stored() { sqlite3 "$WORK/klaxon.db" 'SELECT count(*) FROM events' 2>/dev/null || echo 0; }
-kill $APID $WPID 2>/dev/null || true
 n=$(stored)
 while [ "$n" -lt 300000 ]; do
     BENCH_RUN="$(date +%s%N)" BENCH_BODY=$KBODY BENCH_DELAY_MS=0 wrk -t2 -c64 -d5s -s "$WORK/load.lua" \
