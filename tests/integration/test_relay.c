@@ -93,6 +93,22 @@ write_config(struct fixture *f, const char *extra)
         f->d.dir, mock_http_url(f->mock.http), extra ? extra : "");
 }
 
+/* Only the generic source and one person, alice: the count of pushes is
+   then the count of tries. */
+static void
+write_one_person_config(struct fixture *f)
+{
+    daemon_write_config(&f->d,
+        "server: { listen = [\"127.0.0.1:0\"]; };\n"
+        "journal: { path = \"%s/klaxon.db\"; };\n"
+        "sources: { generic = { token = \"generic-secret-1\"; }; };\n"
+        "people = ( { name = \"alice\"; pushover = \"uAliceKey\"; "
+        "on_call = true; } );\n"
+        "pushover: { token = \"appTokenSecret\"; "
+        "api_url = \"%s/1/messages.json\"; timeout = 2; };\n",
+        f->d.dir, mock_http_url(f->mock.http));
+}
+
 static int
 setup(void **state)
 {
@@ -688,16 +704,7 @@ test_failed_push_is_retried_and_delivered_once(void **state)
 
     atomic_store(&f->mock.fail_status, 500);
     atomic_store(&f->mock.fail_next, 1);
-    /* One recipient, so the count of pushes is the count of tries. */
-    daemon_write_config(&f->d,
-        "server: { listen = [\"127.0.0.1:0\"]; };\n"
-        "journal: { path = \"%s/klaxon.db\"; };\n"
-        "sources: { generic = { token = \"generic-secret-1\"; }; };\n"
-        "people = ( { name = \"alice\"; pushover = \"uAliceKey\"; "
-        "on_call = true; } );\n"
-        "pushover: { token = \"appTokenSecret\"; "
-        "api_url = \"%s/1/messages.json\"; timeout = 2; };\n",
-        f->d.dir, mock_http_url(f->mock.http));
+    write_one_person_config(f);
     daemon_start(&f->d);
     http_post_fixture(&r, hook(f, "generic", "generic-secret-1"),
                       "generic/backup-failed.json");
@@ -722,15 +729,7 @@ test_pushes_waiting_to_retry_go_as_soon_as_pushover_recovers(void **state)
     /* Six failures: each of five pushes fails once, one fails twice. */
     atomic_store(&f->mock.fail_status, 500);
     atomic_store(&f->mock.fail_next, 6);
-    daemon_write_config(&f->d,
-        "server: { listen = [\"127.0.0.1:0\"]; };\n"
-        "journal: { path = \"%s/klaxon.db\"; };\n"
-        "sources: { generic = { token = \"generic-secret-1\"; }; };\n"
-        "people = ( { name = \"alice\"; pushover = \"uAliceKey\"; "
-        "on_call = true; } );\n"
-        "pushover: { token = \"appTokenSecret\"; "
-        "api_url = \"%s/1/messages.json\"; timeout = 2; };\n",
-        f->d.dir, mock_http_url(f->mock.http));
+    write_one_person_config(f);
     daemon_start(&f->d);
     for (i = 0; i < 5; i++) {
         snprintf(body, sizeof body, "{\"title\":\"recover %d\",\"key\":"
