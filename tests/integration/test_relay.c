@@ -936,6 +936,64 @@ test_reload_keeps_old_config_when_new_one_is_bad(void **state)
     assert_int_equal(daemon_stop(&f->d), 0);
 }
 
+/* The port of the listener the log names after "listening on <prefix>",
+   or 0. */
+static int
+logged_port(struct fixture *f, const char *prefix)
+{
+    char *log = daemon_log_text(&f->d), needle[64], *at;
+    int port = 0;
+
+    snprintf(needle, sizeof needle, "listening on %s", prefix);
+    if ((at = strstr(log, needle)))
+        port = atoi(at + strlen(needle));
+    free(log);
+    return port;
+}
+
+/* Whether this machine has an IPv6 loopback (some containers do not). */
+static bool
+have_ipv6_loopback(void)
+{
+    struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+    int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
+
+    sa.sin6_addr = in6addr_loopback;
+    ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static void
+test_listens_on_ipv6_and_dual_stack(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char url[128];
+    int v6, any;
+
+    if (!have_ipv6_loopback())
+        skip();
+    daemon_write_config(&f->d,
+        "server: { listen = [\"127.0.0.1:0\", \"[::1]:0\", \"[::]:0\"]; };\n"
+        "journal: { path = \"%s/klaxon.db\"; };\n", f->d.dir);
+    daemon_start(&f->d);
+    v6 = logged_port(f, "[::1]:");
+    any = logged_port(f, "[::]:");
+    assert_true(v6 > 0 && any > 0);
+    snprintf(url, sizeof url, "http://[::1]:%d/healthz", v6);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "ok");
+    http_reply_free(&r);
+    /* "[::]" takes IPv4 too. */
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/healthz", any);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "ok");
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
 static void
 test_health_metrics_and_alert_list(void **state)
 {
@@ -1112,6 +1170,7 @@ main(void)
         T(test_emergency_push_is_cancelled_when_resolved),
         T(test_full_disk_gives_503_then_recovers),
         T(test_reload_keeps_old_config_when_new_one_is_bad),
+        T(test_listens_on_ipv6_and_dual_stack),
         T(test_health_metrics_and_alert_list),
         T(test_without_pushover_token_events_are_kept_undelivered),
         T(test_a_burst_is_pushed_exactly_once_per_person),
