@@ -19,7 +19,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 KLAXON=${KLAXON:-$TOP/klaxon}
 WORK=$(mktemp -d /tmp/klaxon-bench.XXXXXX)
 PIDS=""
-trap 'for p in $PIDS; do kill $p 2>/dev/null; done; sleep 0.3; rm -rf "$WORK"' EXIT
+trap 'for p in $PIDS; do kill $p 2>/dev/null || true; done; sleep 0.3; rm -rf "$WORK"' EXIT
 
 for tool in wrk prometheus-alertmanager webhook; do
     command -v $tool >/dev/null || { echo "bench: $tool missing (make deps-bench)" >&2; exit 2; }
@@ -46,12 +46,15 @@ pss_kib() { awk '/^Pss:/ {print $2}' /proc/$1/smaps_rollup; }
 
 # wrk scripts: unique keys per request; the body template is per server.
 cat > "$WORK/load.lua" <<'EOF'
+-- setup() runs in the main Lua state and hands each thread its number
+-- as the global tid; a local of the same name would shadow it and give
+-- every thread the same keys.
 local n = 0
-local tid = 0
+local threads = 0
 local template = os.getenv("BENCH_BODY")
 local rate_delay = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
 local run = os.getenv("BENCH_RUN") or "0"
-function setup(thread) thread:set("tid", tid); tid = tid + 1 end
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
 function request()
     n = n + 1
     -- Unique across threads (tid) and across wrk runs (BENCH_RUN).
