@@ -147,3 +147,17 @@ row "klaxon scan check" "$K"
 row "find | xargs -P$CORES sha256sum" "$S"
 row "aide --check (sha256 + attributes)" "$A"
 row "klaxon scan check, trust_mtime" "$M"
+
+# The ceiling: every core hashing at OpenSSL's own SHA-256 speed, with
+# no file system, no baseline and no coordination at all.
+PER_CORE=$(openssl speed -evp sha256 -bytes 1048576 -seconds 2 2>/dev/null |
+           awk '$1 == "sha256" { sub(/k$/, "", $2); print $2 * 1000 }')
+if [ -n "$PER_CORE" ]; then
+    echo
+    echo "$K $A $PER_CORE" | awk -v bytes="$BYTES" -v cores="$CORES" '{
+        ceiling = bytes / ($5 * cores)
+        printf "SHA-256 ceiling: %.0f MB/s per core, %.2f s on %d cores; ", \
+               $5 / 1e6, ceiling, cores
+        printf "klaxon at %.0f%% of it, %.1fx faster than aide\n", \
+               100 * ceiling / $1, $3 / $1 }'
+fi
