@@ -330,11 +330,13 @@ report_print(FILE *out, const json_t *report)
     const json_t *changes = json_object_get(report, "changes"), *c, *w;
     size_t i, k, n;
 
-    fprintf(out, "%s: %zu change%s in %lld entries (%s .. %s)\n",
+    n = (size_t)json_integer_value(json_object_get(report,
+                                                   "files_scanned"));
+    fprintf(out, "%s: %zu change%s in %zu entr%s (%s .. %s)\n",
             field(report, "host"), json_array_size(changes),
-            json_array_size(changes) == 1 ? "" : "s",
-            json_integer_value(json_object_get(report, "files_scanned")),
-            field(report, "scan_started"), field(report, "scan_finished"));
+            json_array_size(changes) == 1 ? "" : "s", n,
+            n == 1 ? "y" : "ies", field(report, "scan_started"),
+            field(report, "scan_finished"));
     for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         n = 0;
         json_array_foreach(changes, i, c) {

@@ -222,11 +222,13 @@ summary(enum scan_mode mode, const struct scanner_conf *conf,
     json_t *w;
 
     if (mode == SCAN_INIT)
-        printf("baseline %s recorded: %lld entries\n", conf->baseline, n);
+        printf("baseline %s recorded: %lld entr%s\n", conf->baseline, n,
+               n == 1 ? "y" : "ies");
     else
         printf("baseline %s updated: %zu change%s accepted, %lld "
-               "entries\n", conf->baseline, report_changes(report),
-               report_changes(report) == 1 ? "" : "s", n);
+               "entr%s\n", conf->baseline, report_changes(report),
+               report_changes(report) == 1 ? "" : "s", n,
+               n == 1 ? "y" : "ies");
     json_array_foreach(json_object_get(report, "warnings"), i, w)
         fprintf(stderr, "klaxon scan: warning: %s\n", json_string_value(w));
 }

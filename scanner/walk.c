@@ -409,6 +409,14 @@ walk_root(struct walk *w)
     fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 && errno == ENOTDIR)
         return walk_file_root(w, path);
+    /* A root the baseline knows nothing of and that cannot be read is
+       a mistyped path, not a clean tree. */
+    if (fd < 0 && !w->have_pending) {
+        snprintf(w->err, w->errlen, "%s: %s", path,
+                 errno == ENOENT ? "does not exist" : strerror(errno));
+        w->rc = -1;
+        return -1;
+    }
     if (fd < 0 && errno == ENOENT)
         return warn(w, path, "does not exist");
     if (fd < 0 || fstat(fd, &st) < 0) {

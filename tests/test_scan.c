@@ -642,6 +642,59 @@ update_of_a_deleted_path_forgets_it(void **state)
     assert_int_equal(scan(f, SCAN_CHECK, NULL), SCAN_CLEAN);
 }
 
+static void
+missing_root_unknown_to_the_baseline_is_an_error(void **state)
+{
+    struct fixture *f = *state;
+    char nope[600], want[700];
+
+    snprintf(nope, sizeof nope, "%s/wwww", f->dir);
+    f->paths[0] = nope;
+    assert_int_equal(scan(f, SCAN_INIT, NULL), SCAN_FAILED);
+    snprintf(want, sizeof want, "%s: does not exist", nope);
+    assert_string_equal(f->err, want);
+
+    f->paths[0] = f->www;
+    put(f, "a.php", "hello\n");
+    init(f);
+    f->paths[1] = nope;
+    assert_int_equal(scan(f, SCAN_CHECK, NULL), SCAN_FAILED);
+    assert_string_equal(f->err, want);
+}
+
+static void
+update_of_a_path_never_seen_is_an_error(void **state)
+{
+    struct fixture *f = *state;
+    const char *one[1];
+    struct scan_opts opts = { .paths = one, .npaths = 1 };
+
+    put(f, "a.php", "hello\n");
+    init(f);
+    one[0] = at(f, "typo.php");
+    assert_int_equal(scan(f, SCAN_UPDATE, &opts), SCAN_FAILED);
+    assert_non_null(strstr(f->err, "typo.php: does not exist"));
+}
+
+static void
+removed_root_reports_every_file_deleted(void **state)
+{
+    struct fixture *f = *state;
+
+    put(f, "a.php", "hello\n");
+    put(f, "sub/b.php", "hello\n");
+    init(f);
+    test_rmtree(f->www);
+    assert_int_equal(scan(f, SCAN_CHECK, NULL), SCAN_CHANGED);
+    assert_int_equal(json_array_size(changes(f)), 2);
+    assert_string_equal(str(json_array_get(changes(f), 0), "change"),
+                        "deleted");
+    assert_string_equal(str(json_array_get(changes(f), 1), "path"),
+                        at(f, "sub/b.php"));
+    assert_string_equal(str(json_array_get(changes(f), 1), "change"),
+                        "deleted");
+}
+
 /* --- trust_mtime ----------------------------------------------------- */
 
 static void
@@ -786,6 +839,9 @@ main(void)
         T(update_accepts_the_current_state),
         T(update_of_one_path_accepts_only_that_file),
         T(update_of_a_deleted_path_forgets_it),
+        T(missing_root_unknown_to_the_baseline_is_an_error),
+        T(update_of_a_path_never_seen_is_an_error),
+        T(removed_root_reports_every_file_deleted),
         T(trust_mtime_reads_no_unchanged_file),
         T(trust_mtime_still_catches_a_forged_mtime),
         T(baseline_inside_the_tree_is_refused),

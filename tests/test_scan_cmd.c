@@ -160,7 +160,7 @@ clean_check_exits_0(void **state)
 
     init(f);
     assert_int_equal(run(f, "check", NULL), 0);
-    assert_non_null(strstr(f->out, "web-03: 0 changes in 1 entries"));
+    assert_non_null(strstr(f->out, "web-03: 0 changes in 1 entry"));
 }
 
 static void
