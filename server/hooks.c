@@ -6,9 +6,13 @@
  * turned into an alert, decided, and handed to the journal; the answer
  * waits until the journal says the event is on disk.
  */
+#include <netdb.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "handlers/handler.h"
 #include "server/body.h"
@@ -18,6 +22,83 @@
 #include "server/pipeline.h"
 #include "server/request.h"
 #include "server/token.h"
+
+/* Refusals logged per second at most: a stranger posting garbage in a
+   loop must not be able to flood the log. */
+#define REFUSALS_LOGGED_PER_SECOND 10
+
+/* Whether one more refusal may be logged now; *unlogged: how many were
+   not logged since the last one that was. */
+static bool
+refusal_loggable(unsigned *unlogged)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static int64_t second;
+    static unsigned logged, dropped;
+    int64_t now = clock_mono_ms() / 1000;
+    bool ok;
+
+    pthread_mutex_lock(&lock);
+    if (now != second) {
+        second = now;
+        logged = 0;
+    }
+    if ((ok = logged < REFUSALS_LOGGED_PER_SECOND)) {
+        logged++;
+        *unlogged = dropped;
+        dropped = 0;
+    } else {
+        dropped++;
+    }
+    pthread_mutex_unlock(&lock);
+    return ok;
+}
+
+/* The sender's address as text, for the log. */
+static const char *
+client_address(struct request *r, char *buf, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    socklen_t salen = sa && sa->sa_family == AF_INET6 ?
+                      sizeof(struct sockaddr_in6) :
+                      sizeof(struct sockaddr_in);
+
+    if (!sa || getnameinfo(sa, salen, buf, (socklen_t)len, NULL, 0,
+                           NI_NUMERICHOST) != 0)
+        snprintf(buf, len, "an unknown address");
+    return buf;
+}
+
+/* Refuse a hook request: count it, log why (see above) and answer with
+   status and {"error": reason}. */
+static enum MHD_Result
+refuse(struct request *r, enum metric_outcome outcome, unsigned status,
+       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static enum MHD_Result
+refuse(struct request *r, enum metric_outcome outcome, unsigned status,
+       const char *fmt, ...)
+{
+    char reason[256], from[INET6_ADDRSTRLEN + 1];
+    unsigned unlogged;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    metrics_event(r->source, outcome);
+    if (log_enabled(LOG_WARN) && refusal_loggable(&unlogged)) {
+        log_warn("hooks", "%s: refused with %u a request from %s: %s",
+                 source_name(r->source), status,
+                 client_address(r, from, sizeof from), reason);
+        if (unlogged)
+            log_warn("hooks", "%u more refusals were not logged",
+                     unlogged);
+    }
+    return request_respond_error(r, status, "%s", reason);
+}
 
 int
 hooks_begin(struct request *r, const char *name)
@@ -32,20 +113,21 @@ hooks_begin(struct request *r, const char *name)
         return request_respond_error(r, MHD_HTTP_NOT_FOUND, "not found");
     if (strcmp(r->method, "POST") != 0)
         return request_respond_405(r, "POST");
-    if (!token_matches(src->tokens, request_token(r))) {
-        metrics_event(r->source, OUTCOME_UNAUTHORIZED);
-        return request_respond_error(r, MHD_HTTP_UNAUTHORIZED,
-                                     request_token(r) ? "wrong token" :
-                                     "missing token: pass ?token= or "
-                                     "Authorization: Bearer");
-    }
+    if (!token_matches(src->tokens, request_token(r)))
+        return refuse(r, OUTCOME_UNAUTHORIZED, MHD_HTTP_UNAUTHORIZED, "%s",
+                      request_token(r) ? "wrong token" :
+                      "missing token: pass ?token= or Authorization: "
+                      "Bearer");
     length = request_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (length && strtoull(length, &end, 10) > r->cfg->server.max_body) {
-        metrics_event(r->source, OUTCOME_INVALID);
-        return request_respond_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
-                                     "body is larger than max_body (%zu "
-                                     "bytes)", r->cfg->server.max_body);
-    }
+    if (length && strtoull(length, &end, 10) > r->cfg->server.max_body)
+        return refuse(r, OUTCOME_INVALID, MHD_HTTP_CONTENT_TOO_LARGE,
+                      "body is larger than max_body (%zu bytes)",
+                      r->cfg->server.max_body);
+    /* A journal known to be failing refuses before the upload is read;
+       it probes the disk every second meanwhile. */
+    if (!journal_writable(r->relay->journal))
+        return refuse(r, OUTCOME_UNAVAILABLE, MHD_HTTP_SERVICE_UNAVAILABLE,
+                      "journal is not writable");
     return -1;
 }
 
@@ -59,13 +141,6 @@ journaled(struct journal_event *ev)
 
     relay_event_committed(r->relay, ev);
     request_journaled(r);
-}
-
-static enum MHD_Result
-reject(struct request *r, unsigned status, const char *reason)
-{
-    metrics_event(r->source, OUTCOME_INVALID);
-    return request_respond_error(r, status, "%s", reason);
 }
 
 static enum MHD_Result
@@ -89,17 +164,18 @@ decode(struct request *r, enum MHD_Result *answer)
     if (src->hmac_key &&
         !token_signature_valid(src->hmac_key, r->body ? r->body : "",
                                r->len, request_header(r, src->hmac_header))) {
-        metrics_event(r->source, OUTCOME_UNAUTHORIZED);
-        *answer = request_respond_error(r, MHD_HTTP_UNAUTHORIZED,
-                                        "missing or wrong signature in %s",
-                                        src->hmac_header);
+        *answer = refuse(r, OUTCOME_UNAUTHORIZED, MHD_HTTP_UNAUTHORIZED,
+                         "missing or wrong signature in %s",
+                         src->hmac_header);
         return NULL;
     }
     payload = body_decode(request_header(r, MHD_HTTP_HEADER_CONTENT_TYPE),
                           r->body ? r->body : "", r->len, &status, reason,
                           sizeof reason);
     if (!payload)
-        *answer = reject(r, status ? status : MHD_HTTP_BAD_REQUEST, reason);
+        *answer = refuse(r, OUTCOME_INVALID,
+                         status ? (unsigned)status : MHD_HTTP_BAD_REQUEST,
+                         "%s", reason);
     return payload;
 }
 
@@ -112,13 +188,10 @@ hooks_finish(struct request *r)
     json_t *payload;
     int64_t now = clock_now_ms();
 
-    /* A journal known to be failing refuses at once rather than after
-       its next try; it probes the disk every second meanwhile. */
-    if (!journal_writable(r->relay->journal)) {
-        metrics_event(r->source, OUTCOME_UNAVAILABLE);
-        return request_respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                     "journal is not writable");
-    }
+    if (r->too_large)
+        return refuse(r, OUTCOME_INVALID, MHD_HTTP_CONTENT_TOO_LARGE,
+                      "body is larger than max_body (%zu bytes)",
+                      r->max_body);
     if (!(payload = decode(r, &answer)))
         return answer;
     alert_free(&r->alert);
@@ -126,7 +199,8 @@ hooks_finish(struct request *r)
     hs = handler_parse(r->source, payload, &r->alert, reason, sizeof reason);
     json_decref(payload);
     if (hs == HANDLER_INVALID)
-        return reject(r, MHD_HTTP_BAD_REQUEST, reason);
+        return refuse(r, OUTCOME_INVALID, MHD_HTTP_BAD_REQUEST, "%s",
+                      reason);
     if (hs == HANDLER_IGNORE)
         return ignore(r, reason);
     if (alert_clip(&r->alert) < 0)

@@ -240,12 +240,12 @@ finish(struct request *r, const char *url)
 {
     size_t i;
 
+    if (strncmp(url, "/hooks/", 7) == 0)
+        return hooks_finish(r);
     if (r->too_large)
         return request_respond_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
                                      "body is larger than %zu bytes",
                                      r->max_body);
-    if (strncmp(url, "/hooks/", 7) == 0)
-        return hooks_finish(r);
     for (i = 0; i < sizeof routes / sizeof *routes; i++) {
         if (strcmp(url, routes[i].path) == 0)
             return routes[i].handler(r);

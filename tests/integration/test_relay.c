@@ -349,6 +349,19 @@ test_sirportly_events_reach_the_assignee_only(void **state)
     assert_int_equal(daemon_stop(&f->d), 0);
 }
 
+/* The daemon's log holds text (after daemon_stop). */
+static void
+assert_logged(struct fixture *f, const char *text)
+{
+    char *log = daemon_log_text(&f->d);
+    bool found = strstr(log, text) != NULL;
+
+    if (!found)
+        print_error("no \"%s\" in the log:\n%s\n", text, log);
+    free(log);
+    assert_true(found);
+}
+
 static void
 test_tokens_are_checked(void **state)
 {
@@ -380,6 +393,12 @@ test_tokens_are_checked(void **state)
     assert_int_equal(r.status, 404);
     http_reply_free(&r);
     assert_int_equal(daemon_stop(&f->d), 0);
+    /* Each refusal is a log line naming the source, sender and reason. */
+    assert_logged(f, "warn hooks: generic: refused with 401 a request from "
+                  "127.0.0.1: missing token: pass ?token= or "
+                  "Authorization: Bearer\n");
+    assert_logged(f, "warn hooks: generic: refused with 401 a request from "
+                  "127.0.0.1: wrong token\n");
 }
 
 static void
@@ -430,6 +449,12 @@ test_bad_requests_get_clear_4xx_and_the_daemon_keeps_serving(void **state)
     http_reply_free(&r);
     assert_int_equal(mock_http_wait(f->mock.http, 2, 5000), 0);
     assert_int_equal(daemon_stop(&f->d), 0);
+    assert_logged(f, "warn hooks: pingdom: refused with 400 a request from "
+                  "127.0.0.1: invalid JSON");
+    assert_logged(f, "warn hooks: pingdom: refused with 415 a request from "
+                  "127.0.0.1: unsupported content type text/plain\n");
+    assert_logged(f, "warn hooks: pingdom: refused with 413 a request from "
+                  "127.0.0.1: body is larger than max_body");
 }
 
 /* A raw HTTP/1.1 exchange on a fresh connection: send req, return the
