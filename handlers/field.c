@@ -263,10 +263,3 @@ field_text_close(struct field_textbuf *tb, char **field)
         free(tb->data);
     return 0;
 }
-
-void
-field_text_discard(struct field_textbuf *tb)
-{
-    fclose(tb->f);
-    free(tb->data);
-}

@@ -112,7 +112,4 @@ int field_text_open(struct field_textbuf *tb);
  */
 int field_text_close(struct field_textbuf *tb, char **field);
 
-/* Close tb's stream and drop its text. */
-void field_text_discard(struct field_textbuf *tb);
-
 #endif

@@ -350,8 +350,8 @@ finish(struct transfer *t, int give_up_after)
         record(t, DELIVERY_SENT, 0, res.request);
         return;
     }
-    next = retry_at_ms(RETRY_FULL, t->attempts + 1, 0, now, res.retry_at_ms,
-                       retry_random, NULL);
+    next = retry_at_ms(t->attempts + 1, now, res.retry_at_ms, retry_random,
+                       NULL);
     if (res.verdict == PUSHOVER_REJECTED ||
         next - t->created_ms > (int64_t)give_up_after * 1000) {
         log_error("pushover", "delivery %lld to %s: %s after %d attempt%s: "

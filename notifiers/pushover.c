@@ -274,20 +274,6 @@ pushover_answer_free(struct pushover_answer *ans)
     }
 }
 
-const char *
-pushover_verdict_name(enum pushover_verdict v)
-{
-    switch (v) {
-    case PUSHOVER_SENT:
-        return "sent";
-    case PUSHOVER_RETRY:
-        return "retry";
-    case PUSHOVER_REJECTED:
-        return "rejected";
-    }
-    return "unknown";
-}
-
 /* Replace every occurrence of secret in text with up to three '*',
    never more than the secret's own length, so the text only shrinks. */
 static void

@@ -142,9 +142,6 @@ struct pushover_result {
 void pushover_classify(const struct pushover_answer *ans, int64_t now_ms,
                        struct pushover_result *res);
 
-/* "sent", "retry", "rejected". */
-const char *pushover_verdict_name(enum pushover_verdict v);
-
 /*
  * Prepare easy handle h (fresh or reset) to POST body to url, with the
  * connect and total timeouts from conf->timeout, TCP keep-alive, no

@@ -38,26 +38,16 @@ uniform(int64_t lo, int64_t hi, retry_random_fn rnd, void *arg)
 }
 
 int64_t
-retry_delay_ms(enum retry_jitter jitter, unsigned attempt, int64_t prev_ms,
-               retry_random_fn rnd, void *arg)
+retry_delay_ms(unsigned attempt, retry_random_fn rnd, void *arg)
 {
-    int64_t hi;
-
-    if (jitter == RETRY_DECORRELATED) {
-        if (prev_ms < RETRY_BASE_MS)
-            prev_ms = RETRY_BASE_MS;
-        hi = prev_ms < RETRY_CAP_MS / 3 ? prev_ms * 3 : RETRY_CAP_MS;
-        return uniform(RETRY_BASE_MS, hi, rnd, arg);
-    }
     return uniform(RETRY_MIN_MS, retry_ceiling_ms(attempt), rnd, arg);
 }
 
 int64_t
-retry_at_ms(enum retry_jitter jitter, unsigned attempt, int64_t prev_ms,
-            int64_t now_ms, int64_t not_before_ms, retry_random_fn rnd,
-            void *arg)
+retry_at_ms(unsigned attempt, int64_t now_ms, int64_t not_before_ms,
+            retry_random_fn rnd, void *arg)
 {
-    int64_t at = now_ms + retry_delay_ms(jitter, attempt, prev_ms, rnd, arg);
+    int64_t at = now_ms + retry_delay_ms(attempt, rnd, arg);
 
     return at > not_before_ms ? at : not_before_ms;
 }

@@ -4,18 +4,13 @@
  * (Pushover down, the network blipping) does not come back as a burst,
  * and never earlier than the server asked for.
  *
- * The numbers: the first retry comes after about RETRY_BASE_MS (5 s);
- * the ceiling doubles with each attempt (5, 10, 20, 40, 80, 160, 320 s)
- * and stops at RETRY_CAP_MS (10 min) from the eighth attempt on. With
- * RETRY_FULL the average wait at the cap is 5 minutes: about 18 tries in
- * the first hour of an outage, then about 12 an hour.
- *
- * Two jitter shapes:
- *  - RETRY_FULL: a uniform draw between RETRY_MIN_MS (1 s, so a retry
- *    is never immediate) and the ceiling for that attempt;
- *  - RETRY_DECORRELATED: a uniform draw between RETRY_BASE_MS and three
- *    times the previous delay, capped; it needs the previous delay but
- *    spreads retries more evenly at the cap.
+ * The numbers: the ceiling is RETRY_BASE_MS (5 s) for the first retry
+ * and doubles with each attempt (5, 10, 20, 40, 80, 160, 320 s) up to
+ * RETRY_CAP_MS (10 min) from the eighth attempt on; the delay is a
+ * uniform draw between RETRY_MIN_MS (1 s, so a retry is never
+ * immediate) and that ceiling ("full jitter"). The average wait at the
+ * cap is 5 minutes: about 18 tries in the first hour of an outage, then
+ * about 12 an hour.
  *
  * The random source is passed in so that tests are deterministic.
  */
@@ -27,11 +22,6 @@
 #define RETRY_MIN_MS  1000
 #define RETRY_BASE_MS 5000
 #define RETRY_CAP_MS  600000
-
-enum retry_jitter {
-    RETRY_FULL,
-    RETRY_DECORRELATED,
-};
 
 /* Uniformly distributed 32 random bits. */
 typedef uint32_t (*retry_random_fn)(void *arg);
@@ -46,13 +36,9 @@ uint32_t retry_random(void *arg);
  */
 int64_t retry_ceiling_ms(unsigned attempt);
 
-/*
- * The delay in milliseconds before retry number attempt. prev_ms is the
- * delay used before the previous attempt (0 for the first); only
- * RETRY_DECORRELATED reads it. rnd is called once.
- */
-int64_t retry_delay_ms(enum retry_jitter jitter, unsigned attempt,
-                       int64_t prev_ms, retry_random_fn rnd, void *arg);
+/* The delay in milliseconds before retry number attempt; rnd is called
+   once. */
+int64_t retry_delay_ms(unsigned attempt, retry_random_fn rnd, void *arg);
 
 /*
  * The wall-clock time (ms since the epoch) of the next try: now_ms plus
@@ -61,8 +47,7 @@ int64_t retry_delay_ms(enum retry_jitter jitter, unsigned attempt,
  * The server's time is obeyed however far ahead it is; whether to wait
  * that long or give up is the caller's decision.
  */
-int64_t retry_at_ms(enum retry_jitter jitter, unsigned attempt,
-                    int64_t prev_ms, int64_t now_ms, int64_t not_before_ms,
-                    retry_random_fn rnd, void *arg);
+int64_t retry_at_ms(unsigned attempt, int64_t now_ms,
+                    int64_t not_before_ms, retry_random_fn rnd, void *arg);
 
 #endif

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -163,6 +164,7 @@ int
 baseline_key_load(const struct scanner_conf *conf, bool create,
                   struct baseline_key *key, char *err, size_t errlen)
 {
+    char path[PATH_MAX];
     const char *text;
 
     memset(key, 0, sizeof *key);
@@ -178,9 +180,15 @@ baseline_key_load(const struct scanner_conf *conf, bool create,
     }
     if (conf->key_file && *conf->key_file)
         return key_from_file(conf->key_file, create, key, err, errlen);
-    snprintf(err, errlen, "scanner: no baseline key: set scanner.key_file "
-             "or scanner.key");
-    return -1;
+    /* Neither given: the key file sits beside the baseline, which is
+       kept outside the watched tree already. */
+    if (snprintf(path, sizeof path, "%s.key",
+                 conf->baseline && *conf->baseline ? conf->baseline :
+                 "baseline.db") >= (int)sizeof path) {
+        snprintf(err, errlen, "scanner: baseline path is too long");
+        return -1;
+    }
+    return key_from_file(path, create, key, err, errlen);
 }
 
 void

@@ -36,9 +36,10 @@ struct baseline_key {
 };
 
 /*
- * Load the key named by conf: key (literal or "env:NAME") or key_file,
- * which must be a regular file of ours that nobody else can read. With
- * create set, a missing key_file is made with a random key (mode 0600).
+ * Load the key named by conf: key (literal or "env:NAME") or key_file
+ * (default: the baseline's path + ".key"), which must be a regular file
+ * of ours that nobody else can read. With create set, a missing key file
+ * is made with a random key (mode 0600).
  * Returns 0, or -1 with the reason in err.
  */
 int baseline_key_load(const struct scanner_conf *conf, bool create,

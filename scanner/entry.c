@@ -64,18 +64,6 @@ entry_type_name(enum entry_type t)
     return (unsigned)t < ENTRY_TYPE_COUNT ? type_names[t] : "unknown";
 }
 
-int
-entry_type_from_name(const char *name)
-{
-    int i;
-
-    for (i = 0; name && i < ENTRY_TYPE_COUNT; i++) {
-        if (strcmp(type_names[i], name) == 0)
-            return i;
-    }
-    return -1;
-}
-
 void
 entry_hex(const unsigned char *hash, char *out)
 {

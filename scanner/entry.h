@@ -50,8 +50,6 @@ int entry_from_stat(struct entry *e, const struct stat *st);
 
 /* "file", "symlink", "fifo", ...; "unknown" when out of range. */
 const char *entry_type_name(enum entry_type t);
-/* The type named name, or -1. */
-int entry_type_from_name(const char *name);
 
 /* Lowercase hex of a hash into out (65 bytes with the NUL). */
 void entry_hex(const unsigned char *hash, char *out);

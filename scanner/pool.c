@@ -91,22 +91,6 @@ hash_fd(int fd, EVP_MD_CTX *ctx, unsigned char *buf, unsigned char *hash,
     return 0;
 }
 
-int
-pool_hash_fd(int fd, unsigned char *hash, uint64_t *bytes)
-{
-    unsigned char *buf = malloc(HASH_BLOCK);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int rc = -1;
-
-    if (buf && ctx)
-        rc = hash_fd(fd, ctx, buf, hash, bytes, NULL);
-    else
-        errno = ENOMEM;
-    EVP_MD_CTX_free(ctx);
-    free(buf);
-    return rc;
-}
-
 static void
 item_warn(struct walk_item *it, const char *why)
 {

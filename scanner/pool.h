@@ -31,7 +31,4 @@ int pool_drain(struct pool *p);
 /* Stop the threads and free whatever was not emitted. */
 void pool_free(struct pool *p);
 
-/* Hash the open regular file fd: 0, or -1 with errno set. */
-int pool_hash_fd(int fd, unsigned char *hash, uint64_t *bytes);
-
 #endif

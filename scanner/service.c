@@ -254,7 +254,7 @@ scan_service_start(const struct scanner_conf *conf, scan_service_cb cb,
         goto fail;
     s->cb = cb;
     s->user = user;
-    s->next_scan = clock_mono_ms();
+    s->next_scan = s->conf.interval > 0 ? clock_mono_ms() : -1;
     s->next_lookup = -1;
     if (s->conf.virustotal.api_key &&
         !(s->vt = vt_client_new(&s->conf.virustotal)))

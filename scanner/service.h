@@ -28,9 +28,10 @@ struct scan_service;
 
 /*
  * Start the service for conf (copied; the caller may free it) with
- * interval conf->interval seconds (0: only when scan_service_run_now()
- * asks). curl_global_init() must have been called. NULL on failure
- * (logged).
+ * interval conf->interval seconds: the first scan at once, the next
+ * that long after each one ends (0: only when scan_service_run_now()
+ * asks). libcurl's global set-up must be done or, where it is
+ * thread-safe, left to its first use. NULL on failure (logged).
  */
 struct scan_service *scan_service_start(const struct scanner_conf *conf,
                                         scan_service_cb cb, void *user);

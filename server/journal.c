@@ -621,12 +621,6 @@ journal_writable(struct journal *j)
     return atomic_load(&j->writable);
 }
 
-const char *
-journal_path(const struct journal *j)
-{
-    return j->path;
-}
-
 sqlite3 *
 journal_reader(struct journal *j, char *err, size_t errlen)
 {

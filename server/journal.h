@@ -115,9 +115,6 @@ bool journal_writable(struct journal *j);
    writer; runs in its own transaction. */
 void journal_prune(struct journal *j, int days);
 
-/* Path of the database file, owned by j. */
-const char *journal_path(const struct journal *j);
-
 /*
  * Open a read-only connection to the same database for another thread
  * (the delivery loop, the HTTP API). Caller closes it with

@@ -304,14 +304,22 @@ key_from_the_environment_works(void **state)
 }
 
 static void
-no_key_at_all_is_refused(void **state)
+without_a_key_the_key_file_sits_beside_the_baseline(void **state)
 {
     struct fixture *f = *state;
+    char path[1100];
+    struct stat st;
 
     f->conf.key_file = NULL;
-    assert_int_equal(scan(f, SCAN_INIT), SCAN_FAILED);
-    assert_string_equal(f->err, "scanner: no baseline key: set "
-                        "scanner.key_file or scanner.key");
+    assert_int_equal(scan(f, SCAN_INIT), SCAN_CLEAN);
+    snprintf(path, sizeof path, "%s.key", f->baseline);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(scan(f, SCAN_CHECK), SCAN_CLEAN);
+    /* Without it the baseline cannot be checked: no silent new key. */
+    unlink(path);
+    assert_int_equal(scan(f, SCAN_CHECK), SCAN_FAILED);
+    assert_non_null(strstr(f->err, ".key"));
 }
 
 static size_t
@@ -375,7 +383,7 @@ main(void)
         T(key_file_readable_by_others_is_refused),
         T(short_key_is_refused),
         T(key_from_the_environment_works),
-        T(no_key_at_all_is_refused),
+        T(without_a_key_the_key_file_sits_beside_the_baseline),
         T(update_leaves_no_temporary_file),
         T(second_scan_at_once_is_refused),
 #undef T

@@ -773,16 +773,6 @@ answer_ids_are_kept_printable(void **state)
     assert_string_equal(res.receipt, "");
 }
 
-static void
-verdicts_have_names(void **state)
-{
-    (void)state;
-    assert_string_equal(pushover_verdict_name(PUSHOVER_SENT), "sent");
-    assert_string_equal(pushover_verdict_name(PUSHOVER_RETRY), "retry");
-    assert_string_equal(pushover_verdict_name(PUSHOVER_REJECTED),
-                        "rejected");
-}
-
 /* --- real HTTP through the curl helper, against the mock --- */
 
 /* POST body to url with a handle from pushover_easy_setup(). */
@@ -1233,7 +1223,6 @@ main(void)
         cmocka_unit_test(error_text_has_no_control_characters),
         cmocka_unit_test(oversized_error_text_is_cut_on_a_character_boundary),
         cmocka_unit_test(answer_ids_are_kept_printable),
-        cmocka_unit_test(verdicts_have_names),
         cmocka_unit_test(http_post_delivers_exact_form_fields),
         cmocka_unit_test(http_token_and_user_never_in_the_url),
         cmocka_unit_test(http_429_reads_the_limit_reset_header),

@@ -62,8 +62,8 @@ full_jitter_lowest_draw_waits_one_second(void **state)
     uint32_t r = 0;
 
     (void)state;
-    assert_int_equal(retry_delay_ms(RETRY_FULL, 1, 0, fixed, &r), 1000);
-    assert_int_equal(retry_delay_ms(RETRY_FULL, 9, 0, fixed, &r), 1000);
+    assert_int_equal(retry_delay_ms(1, fixed, &r), 1000);
+    assert_int_equal(retry_delay_ms(9, fixed, &r), 1000);
 }
 
 static void
@@ -72,9 +72,9 @@ full_jitter_highest_draw_waits_the_ceiling(void **state)
     uint32_t r = UINT32_MAX;
 
     (void)state;
-    assert_int_equal(retry_delay_ms(RETRY_FULL, 1, 0, fixed, &r), 5000);
-    assert_int_equal(retry_delay_ms(RETRY_FULL, 4, 0, fixed, &r), 40000);
-    assert_int_equal(retry_delay_ms(RETRY_FULL, 20, 0, fixed, &r), 600000);
+    assert_int_equal(retry_delay_ms(1, fixed, &r), 5000);
+    assert_int_equal(retry_delay_ms(4, fixed, &r), 40000);
+    assert_int_equal(retry_delay_ms(20, fixed, &r), 600000);
 }
 
 static void
@@ -84,7 +84,7 @@ full_jitter_middle_draw_waits_half_way(void **state)
 
     (void)state;
     /* [1000, 5000] holds 4001 values; half of them lie below 3000. */
-    assert_int_equal(retry_delay_ms(RETRY_FULL, 1, 0, fixed, &r), 3000);
+    assert_int_equal(retry_delay_ms(1, fixed, &r), 3000);
 }
 
 static void
@@ -98,61 +98,10 @@ full_jitter_stays_within_bounds_for_every_attempt(void **state)
     (void)state;
     for (attempt = 1; attempt <= 20; attempt++) {
         for (i = 0; i < 1000; i++) {
-            d = retry_delay_ms(RETRY_FULL, attempt, 0, lcg, &seed);
+            d = retry_delay_ms(attempt, lcg, &seed);
             assert_true(d >= RETRY_MIN_MS);
             assert_true(d <= retry_ceiling_ms(attempt));
         }
-    }
-}
-
-static void
-decorrelated_first_delay_is_between_base_and_three_times(void **state)
-{
-    uint32_t lo = 0, hi = UINT32_MAX;
-
-    (void)state;
-    assert_int_equal(retry_delay_ms(RETRY_DECORRELATED, 1, 0, fixed, &lo),
-                     5000);
-    assert_int_equal(retry_delay_ms(RETRY_DECORRELATED, 1, 0, fixed, &hi),
-                     15000);
-}
-
-static void
-decorrelated_grows_from_previous_delay(void **state)
-{
-    uint32_t hi = UINT32_MAX;
-
-    (void)state;
-    assert_int_equal(retry_delay_ms(RETRY_DECORRELATED, 5, 100000, fixed,
-                                    &hi), 300000);
-}
-
-static void
-decorrelated_stops_at_ten_minutes(void **state)
-{
-    uint32_t hi = UINT32_MAX;
-
-    (void)state;
-    assert_int_equal(retry_delay_ms(RETRY_DECORRELATED, 9, 500000, fixed,
-                                    &hi), 600000);
-    assert_int_equal(retry_delay_ms(RETRY_DECORRELATED, 9, INT64_MAX / 2,
-                                    fixed, &hi), 600000);
-}
-
-static void
-decorrelated_stays_within_bounds_along_a_chain(void **state)
-{
-    uint32_t seed = 99;
-    int64_t prev = 0, d;
-    unsigned attempt;
-
-    (void)state;
-    for (attempt = 1; attempt <= 5000; attempt++) {
-        d = retry_delay_ms(RETRY_DECORRELATED, attempt, prev, lcg, &seed);
-        assert_true(d >= RETRY_BASE_MS);
-        assert_true(d <= RETRY_CAP_MS);
-        assert_true(d <= 3 * (prev > RETRY_BASE_MS ? prev : RETRY_BASE_MS));
-        prev = d;
     }
 }
 
@@ -162,7 +111,7 @@ next_try_is_now_plus_delay_without_server_time(void **state)
     uint32_t hi = UINT32_MAX;
 
     (void)state;
-    assert_int_equal(retry_at_ms(RETRY_FULL, 2, 0, 1700000000000, 0, fixed,
+    assert_int_equal(retry_at_ms(2, 1700000000000, 0, fixed,
                                  &hi), 1700000010000);
 }
 
@@ -173,7 +122,7 @@ next_try_waits_for_later_server_time(void **state)
 
     (void)state;
     /* A 429 whose limit resets in an hour beats a 10 s backoff. */
-    assert_int_equal(retry_at_ms(RETRY_FULL, 2, 0, 1700000000000,
+    assert_int_equal(retry_at_ms(2, 1700000000000,
                                  1700003600000, fixed, &hi), 1700003600000);
 }
 
@@ -183,7 +132,7 @@ next_try_ignores_server_time_already_reached(void **state)
     uint32_t lo = 0;
 
     (void)state;
-    assert_int_equal(retry_at_ms(RETRY_FULL, 1, 0, 1700000000000,
+    assert_int_equal(retry_at_ms(1, 1700000000000,
                                  1700000000500, fixed, &lo), 1700000001000);
 }
 
@@ -210,11 +159,6 @@ main(void)
         cmocka_unit_test(full_jitter_highest_draw_waits_the_ceiling),
         cmocka_unit_test(full_jitter_middle_draw_waits_half_way),
         cmocka_unit_test(full_jitter_stays_within_bounds_for_every_attempt),
-        cmocka_unit_test(
-            decorrelated_first_delay_is_between_base_and_three_times),
-        cmocka_unit_test(decorrelated_grows_from_previous_delay),
-        cmocka_unit_test(decorrelated_stops_at_ten_minutes),
-        cmocka_unit_test(decorrelated_stays_within_bounds_along_a_chain),
         cmocka_unit_test(next_try_is_now_plus_delay_without_server_time),
         cmocka_unit_test(next_try_waits_for_later_server_time),
         cmocka_unit_test(next_try_ignores_server_time_already_reached),

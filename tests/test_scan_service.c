@@ -158,6 +158,8 @@ setup(void **state)
     f->conf.key = (char *)"test key of the service tests";
     f->conf.host = (char *)"web-03";
     f->conf.threads = 1;
+    /* The first scan runs at start; the next would be an hour later. */
+    f->conf.interval = 3600;
     put(f, "index.php", "index\n");
     *state = f;
     return 0;
@@ -216,6 +218,22 @@ scan_is_never_started_while_one_runs(void **state)
     assert_int_equal(scan_service_run_now(f->service), 0);
     wait_reports(f, 2);
     assert_int_equal(scan_service_scans(f->service) >= 1, 1);
+}
+
+static void
+interval_zero_scans_only_when_asked(void **state)
+{
+    struct fixture *f = *state;
+
+    f->conf.interval = 0;
+    init(f);
+    put(f, "shell.php", "hello\n");
+    start(f);
+    usleep(300 * 1000);
+    assert_int_equal(scan_service_scans(f->service), 0);
+    assert_int_equal(f->nreports, 0);
+    assert_int_equal(scan_service_run_now(f->service), 0);
+    wait_reports(f, 1);
 }
 
 static void
@@ -289,6 +307,7 @@ main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(changes_reach_the_callback),
         T(scan_is_never_started_while_one_runs),
+        T(interval_zero_scans_only_when_asked),
         T(missing_baseline_is_created_without_a_report),
         T(tampered_baseline_is_reported),
         T(verdict_arrives_as_an_updated_report),
