@@ -1,8 +1,8 @@
 /*
- * Endpoints that silence the siren: the admin's POST /api/v1/siren/off
- * and Pushover's emergency acknowledgement callback. Both need the
- * admin token (the callback URL given to Pushover carries it as
- * ?token=); without one configured they do not exist.
+ * Endpoints that silence the siren: the admin's POST /api/v1/siren/off,
+ * which needs the admin token (without one configured it does not
+ * exist), and Pushover's emergency acknowledgement callback, which is
+ * vouched for by the receipt it names.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -29,8 +29,8 @@ api_check_admin(struct request *r)
     return (enum MHD_Result)-1;
 }
 
-/* Both answer requests that passed api_check_admin before their body
-   was read. */
+/* Answers a request that passed api_check_admin before its body was
+   read. */
 enum MHD_Result
 api_siren_off(struct request *r)
 {

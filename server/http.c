@@ -151,23 +151,27 @@ request_token(struct request *r)
                                        "token");
 }
 
-/* The fixed paths: methods, and who may send how much. */
+/* Bodies the fixed POST endpoints take are a few form fields at most. */
+#define FORM_MAX_BODY 4096
+
+/* The fixed paths: methods, and who may send how much. Pushover's
+   acknowledgement needs no token: only Pushover and klaxon know the
+   receipt it names, and an unknown receipt changes nothing. */
 static const struct route {
     const char *path;
     const char *allow;
     bool admin;                 /* needs server.admin_token */
+    size_t max_body;            /* 0: takes no body */
     enum MHD_Result (*handler)(struct request *);
 } routes[] = {
-    { "/healthz", "GET, HEAD", false, api_healthz },
-    { "/metrics", "GET, HEAD", false, api_metrics },
-    { "/", "GET, HEAD", false, api_board },
-    { "/api/v1/alerts", "GET, HEAD", false, api_alerts },
-    { "/api/v1/siren/off", "POST", true, api_siren_off },
-    { "/pushover/callback", "POST", true, api_pushover_callback },
+    { "/healthz", "GET, HEAD", false, 0, api_healthz },
+    { "/metrics", "GET, HEAD", false, 0, api_metrics },
+    { "/", "GET, HEAD", false, 0, api_board },
+    { "/api/v1/alerts", "GET, HEAD", false, 0, api_alerts },
+    { "/api/v1/siren/off", "POST", true, FORM_MAX_BODY, api_siren_off },
+    { "/pushover/callback", "POST", false, FORM_MAX_BODY,
+      api_pushover_callback },
 };
-
-/* Bodies the admin endpoints take are a few form fields at most. */
-#define ADMIN_MAX_BODY 4096
 
 /* How far past the limit an upload is read, to answer 413, before the
    connection is dropped instead. */
@@ -196,7 +200,7 @@ has_body(struct request *r)
 }
 
 /* Checks of a fixed path before any body is read: nobody without the
-   admin token gets to make klaxon buffer anything. */
+   admin token gets to make klaxon buffer anything on an admin path. */
 static enum MHD_Result
 begin_route(struct request *r, const struct route *route)
 {
@@ -204,15 +208,12 @@ begin_route(struct request *r, const struct route *route)
 
     if (!method_allowed(route->allow, r->method))
         return request_respond_405(r, route->allow);
-    if (!route->admin) {
-        if (has_body(r))
-            return request_respond_error(r, MHD_HTTP_BAD_REQUEST,
-                                         "%s takes no body", r->method);
-        return MHD_YES;
-    }
-    if ((rc = api_check_admin(r)) != (enum MHD_Result)-1)
+    if (route->admin && (rc = api_check_admin(r)) != (enum MHD_Result)-1)
         return rc;
-    r->max_body = ADMIN_MAX_BODY;
+    if (route->max_body == 0 && has_body(r))
+        return request_respond_error(r, MHD_HTTP_BAD_REQUEST,
+                                     "%s takes no body", r->method);
+    r->max_body = route->max_body;
     return MHD_YES;
 }
 

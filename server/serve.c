@@ -139,8 +139,10 @@ reload(const char *path)
             config_free(&next);
         } else {
             set_log_level(&next);
-            log_info("serve", "reloaded %s (listen addresses, journal and "
-                     "time zone apply at the next start)", path);
+            log_info("serve", "reloaded %s: sources, people, rules, "
+                     "pushover and log_level now in force; server, journal, "
+                     "siren, scanner and timezone apply at the next start",
+                     path);
             live_config_replace(&next);
         }
     }

@@ -859,6 +859,62 @@ test_emergency_push_is_cancelled_when_resolved(void **state)
     assert_int_equal(daemon_stop(&f->d), 0);
 }
 
+/* POST a Pushover acknowledgement for receipt to the callback. */
+static void
+post_callback(struct fixture *f, struct http_reply *r, const char *body)
+{
+    char url[256];
+
+    snprintf(url, sizeof url, "%s/pushover/callback", f->d.base);
+    http_request(r, "POST", url, "application/x-www-form-urlencoded", body,
+                 strlen(body), NULL);
+}
+
+static void
+test_acknowledged_emergency_silences_its_siren(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char url[256];
+
+    write_config(f, "rules = ( { source = \"generic\"; priority = 2; "
+                 "siren = true; } );\n");
+    daemon_start(&f->d);
+    post_json(&r, hook(f, "generic", "generic-secret-1"),
+              "{\"title\":\"db down\",\"key\":\"db\"}", NULL);
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    assert_int_equal(mock_http_wait(f->mock.http, 2, 5000), 0);
+    snprintf(url, sizeof url, "%s/metrics", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "klaxon_siren_on 1\n");
+    http_reply_free(&r);
+
+    /* Hostile or stray callbacks change nothing. */
+    post_callback(f, &r, "acknowledged=1");
+    expect_reply(&r, 400, "receipt");
+    http_reply_free(&r);
+    post_callback(f, &r, "receipt=..%2F..%2Fx&acknowledged=1");
+    expect_reply(&r, 400, "receipt");
+    http_reply_free(&r);
+    post_callback(f, &r, "receipt=rcptGuess1&acknowledged=1");
+    expect_reply(&r, 200, "no open alert has this receipt");
+    http_reply_free(&r);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "klaxon_siren_on 1\n");
+    http_reply_free(&r);
+
+    /* Pushover's own, for one of the two receipts, with no token. */
+    post_callback(f, &r, "receipt=rcpt1&acknowledged=1&acknowledged_at="
+                  "1700000000&acknowledged_by=uAliceKey");
+    expect_reply(&r, 200, "\"status\":\"acknowledged\"");
+    http_reply_free(&r);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "klaxon_siren_on 0\n");
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
 static void
 test_full_disk_gives_503_then_recovers(void **state)
 {
@@ -1193,6 +1249,7 @@ main(void)
         T(test_rejected_push_is_not_retried),
         T(test_accepted_event_survives_kill_9_and_is_delivered_once),
         T(test_emergency_push_is_cancelled_when_resolved),
+        T(test_acknowledged_emergency_silences_its_siren),
         T(test_full_disk_gives_503_then_recovers),
         T(test_reload_keeps_old_config_when_new_one_is_bad),
         T(test_listens_on_ipv6_and_dual_stack),
