@@ -41,6 +41,8 @@ default_decision(const struct alert *a, struct decision *d)
             d->priority = -1;
         break;
     case SOURCE_HASHGATE:
+        if (a->state != ALERT_FIRING)
+            break;              /* a clean check: the all-clear, at 0 */
         /* A flagged file or a forged baseline means a break-in. */
         d->siren = a->malicious ||
                    (a->kind && strcmp(a->kind, "baseline") == 0);

@@ -121,6 +121,12 @@ test_defaults_per_source(void **state)
     expect(cfg, &a, FRIDAY_10, 1, false, "alice,bob");
     a.malicious = true;
     expect(cfg, &a, FRIDAY_10, 2, true, "alice,bob");
+    a.state = ALERT_RESOLVED;
+    expect(cfg, &a, FRIDAY_10, 0, false, "alice,bob");
+    alert_free(&a);
+    alert_of(&a, SOURCE_HASHGATE, ALERT_FIRING, SEVERITY_CRITICAL);
+    a.kind = strdup("baseline");
+    expect(cfg, &a, FRIDAY_10, 2, true, "alice,bob");
     alert_free(&a);
 
     alert_of(&a, SOURCE_GENERIC, ALERT_FIRING, SEVERITY_WARNING);
