@@ -182,11 +182,10 @@ decode(struct request *r, enum MHD_Result *answer)
 enum MHD_Result
 hooks_finish(struct request *r)
 {
-    enum handler_status hs;
     enum MHD_Result answer = MHD_NO;
     char reason[160];
     json_t *payload;
-    int64_t now = clock_now_ms();
+    int rc;
 
     if (r->too_large)
         return refuse(r, OUTCOME_INVALID, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -196,30 +195,20 @@ hooks_finish(struct request *r)
         return answer;
     alert_free(&r->alert);
     alert_init(&r->alert, r->source);
-    hs = handler_parse(r->source, payload, &r->alert, reason, sizeof reason);
+    rc = relay_prepare(r->cfg, payload, &r->alert, &r->decision, &r->ev,
+                       reason, sizeof reason);
     json_decref(payload);
-    if (hs == HANDLER_INVALID)
+    if (rc < 0)
+        return request_respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                     "%s", reason);
+    if (rc == HANDLER_INVALID)
         return refuse(r, OUTCOME_INVALID, MHD_HTTP_BAD_REQUEST, "%s",
                       reason);
-    if (hs == HANDLER_IGNORE)
+    if (rc == HANDLER_IGNORE)
         return ignore(r, reason);
-    if (alert_clip(&r->alert) < 0)
-        return request_respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                     "out of memory");
-    if (r->alert.time == 0)
-        r->alert.time = (time_t)(now / 1000);
-    if (rules_decide(r->cfg, &r->alert, (time_t)(now / 1000),
-                     &r->decision) < 0)
-        return request_respond_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                     "out of memory");
-
-    r->ev.alert = &r->alert;
-    r->ev.decision = &r->decision;
     r->ev.body = r->body;
     r->ev.body_len = r->len;
     r->ev.content_type = request_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
-    r->ev.received_ms = now;
-    r->ev.deliver = r->cfg->pushover.token != NULL;
     r->ev.done = journaled;
     r->ev.ctx = r;
     /* Suspend before submitting: the writer may finish first. */
@@ -228,22 +217,11 @@ hooks_finish(struct request *r)
     return MHD_YES;
 }
 
-static enum metric_outcome
-outcome_metric(enum journal_outcome o)
-{
-    switch (o) {
-    case JOURNAL_QUEUED: return OUTCOME_QUEUED;
-    case JOURNAL_DUPLICATE: return OUTCOME_DUPLICATE;
-    case JOURNAL_IGNORED: return OUTCOME_IGNORED;
-    default: return OUTCOME_UNAVAILABLE;
-    }
-}
-
 void
 hooks_unanswered(struct request *r)
 {
     pipeline_log_event(&r->ev);
-    metrics_event(r->source, outcome_metric(r->ev.outcome));
+    metrics_event(r->source, relay_outcome_metric(r->ev.outcome));
 }
 
 enum MHD_Result
@@ -255,7 +233,7 @@ hooks_answer(struct request *r)
 
     /* Logged here, on the request's thread, to keep the writer short. */
     pipeline_log_event(ev);
-    metrics_event(r->source, outcome_metric(ev->outcome));
+    metrics_event(r->source, relay_outcome_metric(ev->outcome));
     /* The two answers every event gets, written directly: this is the
        hot path, and the id is the only variable part. */
     switch (ev->outcome) {

@@ -34,6 +34,42 @@ relay_event_committed(struct relay *relay, const struct journal_event *ev)
         siren_clear(relay->siren, key);
 }
 
+int
+relay_prepare(const struct config *cfg, const json_t *payload,
+              struct alert *alert, struct decision *d,
+              struct journal_event *ev, char *reason, size_t reasonlen)
+{
+    int64_t now = clock_now_ms();
+    enum handler_status hs;
+
+    hs = handler_parse(alert->source, payload, alert, reason, reasonlen);
+    if (hs != HANDLER_OK)
+        return (int)hs;
+    if (alert->time == 0)
+        alert->time = (time_t)(now / 1000);
+    if (alert_clip(alert) < 0 ||
+        rules_decide(cfg, alert, (time_t)(now / 1000), d) < 0) {
+        snprintf(reason, reasonlen, "out of memory");
+        return -1;
+    }
+    ev->alert = alert;
+    ev->decision = d;
+    ev->received_ms = now;
+    ev->deliver = cfg->pushover.token != NULL;
+    return HANDLER_OK;
+}
+
+enum metric_outcome
+relay_outcome_metric(enum journal_outcome outcome)
+{
+    switch (outcome) {
+    case JOURNAL_QUEUED: return OUTCOME_QUEUED;
+    case JOURNAL_DUPLICATE: return OUTCOME_DUPLICATE;
+    case JOURNAL_IGNORED: return OUTCOME_IGNORED;
+    default: return OUTCOME_UNAVAILABLE;
+    }
+}
+
 /* A scanner event in flight: everything the journal needs until done. */
 struct scan_event {
     struct relay *relay;
@@ -61,10 +97,7 @@ scan_event_done(struct journal_event *ev)
 
     relay_event_committed(se->relay, ev);
     pipeline_log_event(ev);
-    metrics_event(SOURCE_HASHGATE, ev->outcome == JOURNAL_QUEUED ?
-                  OUTCOME_QUEUED : ev->outcome == JOURNAL_DUPLICATE ?
-                  OUTCOME_DUPLICATE : ev->outcome == JOURNAL_IGNORED ?
-                  OUTCOME_IGNORED : OUTCOME_UNAVAILABLE);
+    metrics_event(SOURCE_HASHGATE, relay_outcome_metric(ev->outcome));
     scan_event_free(se);
 }
 
@@ -72,8 +105,8 @@ void
 relay_feed_scan_report(struct relay *relay, json_t *report)
 {
     struct scan_event *se = calloc(1, sizeof *se);
-    int64_t now = clock_now_ms();
     char reason[160];
+    int rc;
 
     if (!se || !(se->body = json_dumps(report, JSON_COMPACT))) {
         log_error("scanner", "report dropped: out of memory");
@@ -83,28 +116,19 @@ relay_feed_scan_report(struct relay *relay, json_t *report)
     se->relay = relay;
     se->cfg = live_config_acquire();
     alert_init(&se->alert, SOURCE_HASHGATE);
-    if (handler_parse(SOURCE_HASHGATE, report, &se->alert, reason,
-                      sizeof reason) != HANDLER_OK) {
-        log_info("scanner", "report not raised: %s", reason);
+    rc = relay_prepare(se->cfg, report, &se->alert, &se->decision, &se->ev,
+                       reason, sizeof reason);
+    if (rc != HANDLER_OK) {
+        if (rc < 0)
+            log_error("scanner", "report dropped: %s", reason);
+        else
+            log_info("scanner", "report not raised: %s", reason);
         scan_event_free(se);
         return;
     }
-    if (se->alert.time == 0)
-        se->alert.time = (time_t)(now / 1000);
-    if (alert_clip(&se->alert) < 0 ||
-        rules_decide(se->cfg, &se->alert, (time_t)(now / 1000),
-                     &se->decision) < 0) {
-        log_error("scanner", "report dropped: out of memory");
-        scan_event_free(se);
-        return;
-    }
-    se->ev.alert = &se->alert;
-    se->ev.decision = &se->decision;
     se->ev.body = se->body;
     se->ev.body_len = strlen(se->body);
     se->ev.content_type = "application/json";
-    se->ev.received_ms = now;
-    se->ev.deliver = se->cfg->pushover.token != NULL;
     se->ev.done = scan_event_done;
     se->ev.ctx = se;
     journal_submit(relay->journal, &se->ev);

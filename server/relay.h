@@ -9,6 +9,12 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "server/journal.h"
+#include "server/metrics.h"
+
+struct alert;
+struct config;
+struct decision;
 struct journal;
 struct journal_event;
 struct delivery;
@@ -29,6 +35,21 @@ struct relay {
  */
 void relay_event_committed(struct relay *relay,
                            const struct journal_event *ev);
+
+/*
+ * Parse payload as alert->source (alert freshly initialised), cut it to
+ * what a phone shows, give it a time when it has none and decide it by
+ * cfg's rules into d; ev then points at both, with the arrival time and
+ * whether to deliver. The caller adds the raw body and done/ctx.
+ * Returns HANDLER_OK; HANDLER_IGNORE or HANDLER_INVALID with reason
+ * set; or -1, out of memory.
+ */
+int relay_prepare(const struct config *cfg, const json_t *payload,
+                  struct alert *alert, struct decision *d,
+                  struct journal_event *ev, char *reason, size_t reasonlen);
+
+/* The metric an event's journal outcome counts under. */
+enum metric_outcome relay_outcome_metric(enum journal_outcome outcome);
 
 /*
  * Feed a report of the built-in scanner into the pipeline as a hashgate
