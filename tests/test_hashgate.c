@@ -45,21 +45,9 @@ run_changed(int index, const char *member, json_t *value,
     json_t *obj = index < 0 ? doc :
                   json_array_get(json_object_get(doc, "changes"), index);
 
-    if (value)
-        json_object_set_new(obj, member, value);
-    else
-        json_object_del(obj, member);
+    handler_vary(obj, member, value);
     run(doc, r);
     json_decref(doc);
-}
-
-static void
-assert_tags(const struct alert *a, const char *expected)
-{
-    char *tags = json_dumps(a->tags, JSON_COMPACT);
-
-    assert_string_equal(tags, expected);
-    free(tags);
 }
 
 static void
@@ -77,7 +65,7 @@ test_flagged_report_is_critical_and_malicious(void **state)
     assert_true(r.a.malicious);
     assert_string_equal(r.a.title, "web-03: 4 files changed under "
                         "/var/www/shop, 1 flagged by VirusTotal");
-    assert_tags(&r.a, "[\"host:web-03\",\"malicious\"]");
+    handler_expect_tags(&r.a, "[\"host:web-03\",\"malicious\"]");
     assert_int_equal(r.a.time, 1764842407);
     assert_null(r.a.url);
     alert_free(&r.a);
@@ -115,7 +103,7 @@ test_clean_report_is_high_and_keeps_outside_paths_whole(void **state)
                         "web-07: 2 files changed under /var/www/blog/");
     assert_string_equal(r.a.message, "added /etc/cron.d/blog-backup\n"
                         "modified wp-content/themes/blog/style.css");
-    assert_tags(&r.a, "[\"host:web-07\"]");
+    handler_expect_tags(&r.a, "[\"host:web-07\"]");
 
     /* scan_finished carries a +01:00 offset. */
     assert_int_equal(r.a.time, 1764842402);
@@ -154,7 +142,7 @@ test_a_later_malicious_verdict_changes_the_revision_suffix(void **state)
     assert_int_equal(r.a.severity, SEVERITY_HIGH);
     assert_string_equal(r.a.title, "web-03: 4 files changed under "
                         "/var/www/shop");
-    assert_tags(&r.a, "[\"host:web-03\"]");
+    handler_expect_tags(&r.a, "[\"host:web-03\"]");
     alert_free(&r.a);
 }
 

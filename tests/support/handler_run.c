@@ -60,3 +60,21 @@ handler_expect(struct handler_result *r, enum handler_status rc,
     assert_string_equal(r->reason, reason);
     alert_free(&r->a);
 }
+
+void
+handler_expect_tags(const struct alert *a, const char *expected)
+{
+    char *tags = json_dumps(a->tags, JSON_COMPACT);
+
+    assert_string_equal(tags, expected);
+    free(tags);
+}
+
+void
+handler_vary(json_t *obj, const char *member, json_t *value)
+{
+    if (value)
+        json_object_set_new(obj, member, value);
+    else
+        json_object_del(obj, member);
+}

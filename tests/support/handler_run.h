@@ -25,6 +25,13 @@ json_t *handler_fixture(const char *name);
 void handler_run_fixture(enum source source, const char *name,
                          struct handler_result *r);
 
+/* Assert the alert's tags, as compact JSON ("[\"a\",\"b\"]"). */
+void handler_expect_tags(const struct alert *a, const char *expected);
+
+/* Set obj's member to value (stolen), or delete it when value is NULL:
+   the hostile variants of a fixture. */
+void handler_vary(json_t *obj, const char *member, json_t *value);
+
 /* Assert the handler's verdict and reason, and free the alert. */
 void handler_expect(struct handler_result *r, enum handler_status rc,
                     const char *reason);
