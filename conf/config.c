@@ -36,6 +36,23 @@ strv_free(strv v)
     free(v);
 }
 
+strv
+strv_copy(const strv v)
+{
+    size_t i, n = strv_len(v);
+    strv copy;
+
+    if (!(copy = calloc(n + 1, sizeof *copy)))
+        return NULL;
+    for (i = 0; i < n; i++) {
+        if (!(copy[i] = strdup(v[i]))) {
+            strv_free(copy);
+            return NULL;
+        }
+    }
+    return copy;
+}
+
 /* A strv holding a copy of one string. */
 static strv
 strv_of(const char *first)

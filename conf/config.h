@@ -17,6 +17,8 @@ typedef char **strv;
 
 size_t strv_len(strv v);
 void strv_free(strv v);
+/* A deep copy (an empty one for NULL), or NULL when out of memory. */
+strv strv_copy(const strv v);
 
 struct source_conf {
     strv tokens;            /* accepted tokens; empty or NULL: disabled */

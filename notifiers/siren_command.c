@@ -34,23 +34,6 @@ struct command_driver {
     int timeout_ms;
 };
 
-static strv
-copy_argv(strv v)
-{
-    size_t i, n = strv_len(v);
-    strv copy;
-
-    if (!(copy = calloc(n + 1, sizeof *copy)))
-        return NULL;
-    for (i = 0; i < n; i++) {
-        if (!(copy[i] = strdup(v[i]))) {
-            strv_free(copy);
-            return NULL;
-        }
-    }
-    return copy;
-}
-
 /* The environment of this process with the channel put in. */
 static char **
 child_environ(int channel, char *var, size_t varlen)
@@ -235,8 +218,8 @@ siren_command_open(const struct siren_conf *conf, char *err, size_t errlen)
                  "not both configured");
         return NULL;
     }
-    if (!(c = calloc(1, sizeof *c)) || !(c->on = copy_argv(conf->on)) ||
-        !(c->off = copy_argv(conf->off))) {
+    if (!(c = calloc(1, sizeof *c)) || !(c->on = strv_copy(conf->on)) ||
+        !(c->off = strv_copy(conf->off))) {
         snprintf(err, errlen, "command %s: out of memory", conf->on[0]);
         if (c)
             command_close(&c->base);

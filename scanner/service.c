@@ -38,25 +38,6 @@ struct scan_service {
     int64_t next_lookup;        /* monotonic ms; -1: nothing to look up */
 };
 
-static char **
-strv_copy(char *const *v)
-{
-    size_t i, n = 0;
-    char **copy;
-
-    while (v && v[n])
-        n++;
-    if (!(copy = calloc(n + 1, sizeof *copy)))
-        return NULL;
-    for (i = 0; i < n; i++) {
-        if (!(copy[i] = strdup(v[i]))) {
-            strv_free(copy);
-            return NULL;
-        }
-    }
-    return copy;
-}
-
 static int
 copy_string(char **dst, const char *src)
 {
@@ -114,28 +95,28 @@ scan_once(struct scan_service *s)
     enum scan_mode mode = access(path, F_OK) == 0 ? SCAN_CHECK : SCAN_INIT;
     enum scan_result res;
     json_t *report = NULL;
+    const char *root;
+    long long entries;
+    size_t changes;
     char err[1024];
 
     res = scanner_run(&s->conf, mode, &opts, &report, err, sizeof err);
-    metrics_scan(clock_now(), json_integer_value(json_object_get(report,
-                 "files_scanned")), json_array_size(json_object_get(report,
-                 "changes")), res == SCAN_FAILED || res == SCAN_TAMPERED ?
-                 -1 : 0);
+    changes = json_array_size(json_object_get(report, "changes"));
+    entries = json_integer_value(json_object_get(report, "files_scanned"));
+    root = json_string_value(json_object_get(report, "root"));
+    metrics_scan(clock_now(), entries, changes,
+                 res == SCAN_FAILED || res == SCAN_TAMPERED ? -1 : 0);
     switch (res) {
     case SCAN_CHANGED:
-        log_info("scanner", "%s: %zu changes in %lld entries",
-                 json_string_value(json_object_get(report, "root")),
-                 json_array_size(json_object_get(report, "changes")),
-                 json_integer_value(json_object_get(report,
-                                                    "files_scanned")));
+        log_info("scanner", "%s: %zu change%s in %lld entr%s", root,
+                 changes, changes == 1 ? "" : "s", entries,
+                 entries == 1 ? "y" : "ies");
         deliver(s, report);
         break;
     case SCAN_CLEAN:
-        log_info("scanner", "%s: %s: %lld entries, no changes",
-                 json_string_value(json_object_get(report, "root")),
+        log_info("scanner", "%s: %s: %lld entr%s, no changes", root,
                  mode == SCAN_INIT ? "baseline created" : "checked",
-                 json_integer_value(json_object_get(report,
-                                                    "files_scanned")));
+                 entries, entries == 1 ? "y" : "ies");
         /* A clean check resolves an alert raised for this root before
            the changes were accepted; the relay drops repeats. */
         if (mode == SCAN_CHECK)
