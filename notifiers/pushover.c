@@ -209,10 +209,8 @@ pushover_encode(const struct pushover_message *m, const char *token)
     return memstream_done(f, &buf, err);
 }
 
-/* Receipts are short alphanumeric ids; anything else could turn the
-   cancel URL into a request for some other path. */
-static bool
-receipt_ok(const char *receipt)
+bool
+pushover_receipt_ok(const char *receipt)
 {
     static const char alnum[] = "0123456789abcdefghijklmnopqrstuvwxyz"
                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -230,7 +228,7 @@ pushover_cancel_url(const char *api_url, const char *receipt)
     size_t len, prefix;
     char *url;
 
-    if (!api_url || !receipt_ok(receipt))
+    if (!api_url || !pushover_receipt_ok(receipt))
         return NULL;
     len = strlen(api_url);
     if (len < sizeof suffix - 1 ||

@@ -86,6 +86,11 @@ char *pushover_encode(const struct pushover_message *m, const char *token);
  */
 char *pushover_cancel_url(const char *api_url, const char *receipt);
 
+/* Whether receipt looks like Pushover's: 1 to 63 letters and digits.
+   Anything else could turn a cancel URL into a request for some other
+   path, or is not worth looking up. */
+bool pushover_receipt_ok(const char *receipt);
+
 /* The body of the cancel request ("token=..."); caller frees; NULL on
    an empty token or out of memory. */
 char *pushover_cancel_body(const char *token);

@@ -4,10 +4,10 @@
  * exist), and Pushover's emergency acknowledgement callback, which is
  * vouched for by the receipt it names.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "notifiers/pushover.h"
 #include "notifiers/siren.h"
 #include "server/body.h"
 #include "server/log.h"
@@ -74,19 +74,6 @@ answer_ack(struct request *r)
                                           "acknowledged"));
 }
 
-/* Pushover receipts are short alphanumeric ids. */
-static bool
-plausible_receipt(const char *s)
-{
-    size_t n = 0;
-
-    for (; s && s[n]; n++) {
-        if (!isalnum((unsigned char)s[n]))
-            return false;
-    }
-    return n > 0 && n < sizeof ((struct journal_ack *)0)->receipt;
-}
-
 enum MHD_Result
 api_pushover_callback(struct request *r)
 {
@@ -101,7 +88,7 @@ api_pushover_callback(struct request *r)
     if (!form)
         return request_respond_error(r, status, "%s", reason);
     receipt = json_string_value(json_object_get(form, "receipt"));
-    if (!plausible_receipt(receipt)) {
+    if (!pushover_receipt_ok(receipt)) {
         json_decref(form);
         return request_respond_error(r, MHD_HTTP_BAD_REQUEST,
                                      "missing or malformed field receipt");
