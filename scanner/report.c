@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notifiers/utf8.h"
 #include "server/clock.h"
 
 #define REPORT_MAX_WARNINGS 1000
@@ -53,48 +54,20 @@ report_new(const char *host, const char *const *roots, size_t n)
     return report;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-    size_t n, i;
-    unsigned cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        n = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        n = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        n = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 ||
-        cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 json_t *
 report_path_string(const char *path)
 {
-    const unsigned char *s = (const unsigned char *)(path ? path : "");
+    const char *s = path ? path : "";
+    size_t len = strlen(s), n;
     char *buf, *p;
-    size_t n;
     json_t *str;
 
-    if (!(buf = malloc(4 * strlen((const char *)s) + 1)))
+    if (!(buf = malloc(4 * len + 1)))
         return NULL;
-    for (p = buf; *s; s += n) {
-        n = utf8_len(s);
+    for (p = buf; *s; s += n, len -= n) {
+        n = utf8_seq_len(s, len);
         if (n == 0) {
-            p += sprintf(p, "\\x%02x", *s);
+            p += sprintf(p, "\\x%02x", (unsigned char)*s);
             n = 1;
         } else {
             memcpy(p, s, n);
