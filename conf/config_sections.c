@@ -86,7 +86,8 @@ load_source(struct reader *r, config_setting_t *s, struct source_conf *src)
         for (i = 0; i < n && src->tokens[i]; i++) {
             if (strlen(src->tokens[i]) < 8)
                 reader_error(r, config_setting_get_member(s, "token"),
-                             "token must be at least 8 characters long");
+                             "%s token must be at least 8 characters "
+                             "long", config_setting_name(s));
         }
     }
     reader_string(r, s, "hmac_key", &src->hmac_key,

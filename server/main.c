@@ -46,6 +46,15 @@ main(int argc, char **argv)
         printf("klaxon %s\n", KLAXON_VERSION);
         return 0;
     }
+    if (strcmp(argv[1], "help") == 0 && argc > 2) {
+        /* "klaxon help scan" is "klaxon scan --help". */
+        char *help[] = { argv[2], (char *)"--help", NULL };
+
+        for (i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+            if (strcmp(argv[2], commands[i].name) == 0)
+                return commands[i].run(2, help);
+        }
+    }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);

@@ -223,6 +223,9 @@ test_usage_and_exit_codes(void **state)
     free(out);
     assert_int_equal(klaxon_run(&out, "check-config", "--help", NULL), 0);
     free(out);
+    assert_int_equal(klaxon_run(&out, "help", "scan", NULL), 0);
+    assert_non_null(strstr(out, "usage: klaxon scan"));
+    free(out);
     assert_int_equal(klaxon_run(&out, "frobnicate", NULL), 2);
     assert_non_null(strstr(out, "unknown command 'frobnicate'"));
     free(out);
