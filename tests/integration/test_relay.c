@@ -62,6 +62,9 @@ answer(const struct mock_request *req, size_t n, struct mock_response *resp,
         if (resp->status != 400)
             snprintf(resp->content_type, sizeof resp->content_type,
                      "text/html");
+        if (resp->status == 429)
+            snprintf(resp->headers, sizeof resp->headers,
+                     "Retry-After: 7200\n");
     } else if (priority && strcmp(priority, "2") == 0) {
         snprintf(resp->body, sizeof resp->body, "{\"status\":1,\"request\":"
                  "\"r-%zu\",\"receipt\":\"rcpt%d\"}", n,
@@ -797,6 +800,84 @@ test_rejected_push_is_not_retried(void **state)
 }
 
 static void
+test_push_not_possible_within_give_up_after_is_abandoned(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char url[256];
+
+    daemon_write_config(&f->d,
+        "server: { listen = [\"127.0.0.1:0\"]; };\n"
+        "journal: { path = \"%s/klaxon.db\"; };\n"
+        "sources: { generic = { token = \"generic-secret-1\"; }; };\n"
+        "people = ( { name = \"alice\"; pushover = \"uAliceKey\"; "
+        "on_call = true; } );\n"
+        "pushover: { token = \"appTokenSecret\"; give_up_after = 60; "
+        "api_url = \"%s/1/messages.json\"; timeout = 2; };\n",
+        f->d.dir, mock_http_url(f->mock.http));
+    /* Rate-limited for two hours: past give_up_after at the first try. */
+    atomic_store(&f->mock.fail_status, 429);
+    atomic_store(&f->mock.fail_next, 100);
+    daemon_start(&f->d);
+    http_post_fixture(&r, hook(f, "generic", "generic-secret-1"),
+                      "generic/backup-failed.json");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    assert_int_equal(daemon_wait_log(&f->d, "gave up after 1 attempt:",
+                                     5000), 0);
+    usleep(500 * 1000);
+    assert_int_equal(mock_http_count(f->mock.http), 1);
+    snprintf(url, sizeof url, "%s/api/v1/alerts", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "\"failed\":1");
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
+test_admin_token_guards_siren_off(void **state)
+{
+    struct fixture *f = *state;
+    struct http_reply r;
+    char url[256];
+
+    daemon_write_config(&f->d,
+        "server: { listen = [\"127.0.0.1:0\"]; "
+        "admin_token = \"admin-secret-1\"; };\n"
+        "journal: { path = \"%s/klaxon.db\"; };\n"
+        "sources: { pingdom = { token = \"pingdom-secret-1\"; }; };\n"
+        "people = ( { name = \"alice\"; pushover = \"uAliceKey\"; "
+        "on_call = true; } );\n"
+        "pushover: { token = \"appTokenSecret\"; "
+        "api_url = \"%s/1/messages.json\"; timeout = 2; };\n",
+        f->d.dir, mock_http_url(f->mock.http));
+    daemon_start(&f->d);
+    http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
+                      "pingdom/down.json");
+    expect_reply(&r, 202, "queued");
+    http_reply_free(&r);
+    snprintf(url, sizeof url, "%s/api/v1/siren/off", f->d.base);
+    http_request(&r, "POST", url, NULL, NULL, 0,
+                 "Authorization: Bearer wrong-guess-1");
+    expect_reply(&r, 401, "missing or wrong admin token");
+    http_reply_free(&r);
+    snprintf(url, sizeof url, "%s/metrics", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "klaxon_siren_on 1\n");
+    http_reply_free(&r);
+    snprintf(url, sizeof url, "%s/api/v1/siren/off?token=admin-secret-1",
+             f->d.base);
+    http_request(&r, "POST", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "\"status\":\"off\"");
+    http_reply_free(&r);
+    snprintf(url, sizeof url, "%s/metrics", f->d.base);
+    http_request(&r, "GET", url, NULL, NULL, 0, NULL);
+    expect_reply(&r, 200, "klaxon_siren_on 0\n");
+    http_reply_free(&r);
+    assert_int_equal(daemon_stop(&f->d), 0);
+}
+
+static void
 test_accepted_event_survives_kill_9_and_is_delivered_once(void **state)
 {
     struct fixture *f = *state;
@@ -1250,6 +1331,8 @@ main(void)
         T(test_accepted_event_survives_kill_9_and_is_delivered_once),
         T(test_emergency_push_is_cancelled_when_resolved),
         T(test_acknowledged_emergency_silences_its_siren),
+        T(test_push_not_possible_within_give_up_after_is_abandoned),
+        T(test_admin_token_guards_siren_off),
         T(test_full_disk_gives_503_then_recovers),
         T(test_reload_keeps_old_config_when_new_one_is_bad),
         T(test_listens_on_ipv6_and_dual_stack),
