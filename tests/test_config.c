@@ -270,7 +270,8 @@ test_tokens_random_empty_and_short(void **state)
               "  newrelic = { token = \"\"; };\n"
               "  generic = { token = \"short\"; }; };\n");
     assert_int_equal(l.rc, -1);
-    assert_true(has_error(&l, 3, "generic token must be at least 8 characters"));
+    assert_true(has_error(&l, 3,
+                          "generic token must be at least 8 characters"));
     assert_true(l.cfg.sources[SOURCE_PINGDOM].random_token);
     assert_int_equal(strv_len(l.cfg.sources[SOURCE_NEWRELIC].tokens), 0);
     unload(&l);
