@@ -45,9 +45,11 @@ struct http_server {
     atomic_bool stopping;
 };
 
-enum MHD_Result
-request_respond(struct request *r, unsigned status, const char *content_type,
-                const char *body, size_t len)
+/* Queue an answer, with one extra header when name is not NULL. A 503
+   always says when to come back. */
+static enum MHD_Result
+respond(struct request *r, unsigned status, const char *content_type,
+        const char *body, size_t len, const char *name, const char *value)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
@@ -60,10 +62,19 @@ request_respond(struct request *r, unsigned status, const char *content_type,
                             content_type);
     if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+    if (name)
+        MHD_add_response_header(resp, name, value);
     ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     r->answered = true;
     return ret;
+}
+
+enum MHD_Result
+request_respond(struct request *r, unsigned status, const char *content_type,
+                const char *body, size_t len)
+{
+    return respond(r, status, content_type, body, len, NULL, NULL);
 }
 
 enum MHD_Result
@@ -95,23 +106,13 @@ request_respond_error(struct request *r, unsigned status, const char *fmt,
 enum MHD_Result
 request_respond_405(struct request *r, const char *allow)
 {
-    struct MHD_Response *resp;
-    enum MHD_Result ret;
     char body[96];
+    int n;
 
-    snprintf(body, sizeof body, "{\"error\":\"method not allowed, use "
-             "%s\"}", allow);
-    resp = MHD_create_response_from_buffer(strlen(body), body,
-                                           MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return MHD_NO;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/json");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    ret = MHD_queue_response(r->conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
-    MHD_destroy_response(resp);
-    r->answered = true;
-    return ret;
+    n = snprintf(body, sizeof body, "{\"error\":\"method not allowed, "
+                 "use %s\"}", allow);
+    return respond(r, MHD_HTTP_METHOD_NOT_ALLOWED, "application/json", body,
+                   (size_t)n, MHD_HTTP_HEADER_ALLOW, allow);
 }
 
 void
