@@ -96,20 +96,30 @@ write_config(struct fixture *f, const char *extra)
         f->d.dir, mock_http_url(f->mock.http), extra ? extra : "");
 }
 
-/* Only the generic source and one person, alice: the count of pushes is
-   then the count of tries. */
+/* One source and one person, alice: the count of pushes is then the
+   count of tries. server_extra and pushover_extra are added to those
+   sections ("" for none). */
+static void
+write_one_person_config_with(struct fixture *f, const char *server_extra,
+                             const char *source, const char *token,
+                             const char *pushover_extra)
+{
+    daemon_write_config(&f->d,
+        "server: { listen = [\"127.0.0.1:0\"]; %s };\n"
+        "journal: { path = \"%s/klaxon.db\"; };\n"
+        "sources: { %s = { token = \"%s\"; }; };\n"
+        "people = ( { name = \"alice\"; pushover = \"uAliceKey\"; "
+        "on_call = true; } );\n"
+        "pushover: { token = \"appTokenSecret\"; %s"
+        "api_url = \"%s/1/messages.json\"; timeout = 2; };\n",
+        server_extra, f->d.dir, source, token, pushover_extra,
+        mock_http_url(f->mock.http));
+}
+
 static void
 write_one_person_config(struct fixture *f)
 {
-    daemon_write_config(&f->d,
-        "server: { listen = [\"127.0.0.1:0\"]; };\n"
-        "journal: { path = \"%s/klaxon.db\"; };\n"
-        "sources: { generic = { token = \"generic-secret-1\"; }; };\n"
-        "people = ( { name = \"alice\"; pushover = \"uAliceKey\"; "
-        "on_call = true; } );\n"
-        "pushover: { token = \"appTokenSecret\"; "
-        "api_url = \"%s/1/messages.json\"; timeout = 2; };\n",
-        f->d.dir, mock_http_url(f->mock.http));
+    write_one_person_config_with(f, "", "generic", "generic-secret-1", "");
 }
 
 static int
@@ -806,15 +816,8 @@ test_push_not_possible_within_give_up_after_is_abandoned(void **state)
     struct http_reply r;
     char url[256];
 
-    daemon_write_config(&f->d,
-        "server: { listen = [\"127.0.0.1:0\"]; };\n"
-        "journal: { path = \"%s/klaxon.db\"; };\n"
-        "sources: { generic = { token = \"generic-secret-1\"; }; };\n"
-        "people = ( { name = \"alice\"; pushover = \"uAliceKey\"; "
-        "on_call = true; } );\n"
-        "pushover: { token = \"appTokenSecret\"; give_up_after = 60; "
-        "api_url = \"%s/1/messages.json\"; timeout = 2; };\n",
-        f->d.dir, mock_http_url(f->mock.http));
+    write_one_person_config_with(f, "", "generic", "generic-secret-1",
+                                 "give_up_after = 60; ");
     /* Rate-limited for two hours: past give_up_after at the first try. */
     atomic_store(&f->mock.fail_status, 429);
     atomic_store(&f->mock.fail_next, 100);
@@ -841,16 +844,8 @@ test_admin_token_guards_siren_off(void **state)
     struct http_reply r;
     char url[256];
 
-    daemon_write_config(&f->d,
-        "server: { listen = [\"127.0.0.1:0\"]; "
-        "admin_token = \"admin-secret-1\"; };\n"
-        "journal: { path = \"%s/klaxon.db\"; };\n"
-        "sources: { pingdom = { token = \"pingdom-secret-1\"; }; };\n"
-        "people = ( { name = \"alice\"; pushover = \"uAliceKey\"; "
-        "on_call = true; } );\n"
-        "pushover: { token = \"appTokenSecret\"; "
-        "api_url = \"%s/1/messages.json\"; timeout = 2; };\n",
-        f->d.dir, mock_http_url(f->mock.http));
+    write_one_person_config_with(f, "admin_token = \"admin-secret-1\";",
+                                 "pingdom", "pingdom-secret-1", "");
     daemon_start(&f->d);
     http_post_fixture(&r, hook(f, "pingdom", "pingdom-secret-1"),
                       "pingdom/down.json");
