@@ -29,8 +29,9 @@ usage(FILE *out)
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nEvery command takes -c FILE (default ./klaxon.conf, then "
-                 "/etc/klaxon/klaxon.conf)\nand --help. Exit status: 0 ok, "
-                 "1 found changes or a failed check, 2 error.\n");
+                 "/etc/klaxon/klaxon.conf)\nand --help (also: klaxon help "
+                 "COMMAND). Exit status: 0 ok, 1 found changes\nor a "
+                 "failed check, 2 error.\n");
 }
 
 int

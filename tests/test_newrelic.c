@@ -15,11 +15,8 @@
 #include <cmocka.h>
 
 #include "handlers/handler.h"
-#include "server/body.h"
 #include "tests/support/handler_run.h"
 #include "tests/support/testutil.h"
-
-#define FORM "application/x-www-form-urlencoded"
 
 static void
 run(const json_t *doc, struct handler_result *r)
@@ -626,29 +623,22 @@ test_non_utf8_in_a_form_alert_is_refused(void **state)
 {
     static const char body[] = "alert=%7B%22current_state%22%3A%22op"
                                "%E9n%22%7D";
-    char reason[256];
-    int status = 0;
 
     (void)state;
-    assert_null(body_decode(FORM, body, sizeof body - 1, &status, reason,
-                            sizeof reason));
-    assert_int_equal(status, 400);
-    assert_string_equal(reason, "body is not valid UTF-8");
+    handler_expect_form_refused(body, sizeof body - 1,
+                                "body is not valid UTF-8");
 }
 
 static void
 test_truncated_form_alert_is_refused(void **state)
 {
     static const char body[] = "alert=%7B%22current_state%22%3A%22open";
-    char reason[256];
-    int status = 0;
 
     (void)state;
-    assert_null(body_decode(FORM, body, sizeof body - 1, &status, reason,
-                            sizeof reason));
-    assert_int_equal(status, 400);
-    assert_string_equal(reason, "field alert: invalid JSON at line 1 "
-                        "column 22: premature end of input near '\"open'");
+    handler_expect_form_refused(body, sizeof body - 1,
+                                "field alert: invalid JSON at line 1 "
+                                "column 22: premature end of input near "
+                                "'\"open'");
 }
 
 int

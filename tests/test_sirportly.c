@@ -15,7 +15,6 @@
 #include <cmocka.h>
 
 #include "handlers/handler.h"
-#include "server/body.h"
 #include "tests/support/handler_run.h"
 #include "tests/support/testutil.h"
 
@@ -407,14 +406,10 @@ test_non_utf8_in_a_form_ticket_is_refused(void **state)
 {
     static const char body[] = "event=assigned&ticket=%7B%22reference%22"
                                "%3A%22KX%C0%AF1%22%7D";
-    char reason[256];
-    int status = 0;
 
     (void)state;
-    assert_null(body_decode(FORM, body, sizeof body - 1, &status, reason,
-                            sizeof reason));
-    assert_int_equal(status, 400);
-    assert_string_equal(reason, "body is not valid UTF-8");
+    handler_expect_form_refused(body, sizeof body - 1,
+                                "body is not valid UTF-8");
 }
 
 static void
@@ -422,17 +417,13 @@ test_truncated_form_ticket_is_refused(void **state)
 {
     char *text = test_read_file(test_fixture_path("sirportly/assigned.form"),
                                 NULL);
-    char reason[256];
-    int status = 0;
 
     (void)state;
-    assert_null(body_decode(FORM, text, 200, &status, reason,
-                            sizeof reason));
+    handler_expect_form_refused(text, 200,
+                                "field ticket: invalid JSON at line 1 "
+                                "column 137: premature end of input near "
+                                "'\"st'");
     free(text);
-    assert_int_equal(status, 400);
-    assert_string_equal(reason, "field ticket: invalid JSON at line 1 "
-                        "column 137: premature end of input near "
-                        "'\"st'");
 }
 
 int

@@ -78,3 +78,16 @@ handler_vary(json_t *obj, const char *member, json_t *value)
     else
         json_object_del(obj, member);
 }
+
+void
+handler_expect_form_refused(const char *body, size_t len,
+                            const char *reason)
+{
+    char got[256];
+    int status = 0;
+
+    assert_null(body_decode("application/x-www-form-urlencoded", body, len,
+                            &status, got, sizeof got));
+    assert_int_equal(status, 400);
+    assert_string_equal(got, reason);
+}

@@ -25,6 +25,11 @@ json_t *handler_fixture(const char *name);
 void handler_run_fixture(enum source source, const char *name,
                          struct handler_result *r);
 
+/* Assert that body[0..len), posted as a form, is refused with 400 and
+   exactly reason. */
+void handler_expect_form_refused(const char *body, size_t len,
+                                 const char *reason);
+
 /* Assert the alert's tags, as compact JSON ("[\"a\",\"b\"]"). */
 void handler_expect_tags(const struct alert *a, const char *expected);
 
